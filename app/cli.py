@@ -1,0 +1,74 @@
+"""`coach`: the console command. Each subcommand is one line in `coach --help`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.settings import COLLECTIONS, Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coach", description="PocketCoach 随身教练 — 客户经理的随身知识库与测评助手")
+    parser.add_argument("--config", type=Path, help="配置文件 (默认 config.toml,或环境变量 COACH_CONFIG)")
+    parser.add_argument("--data-dir", type=Path, help="程序写入的所有文件放在这个目录 (或 COACH_DATA_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="读取文件或文件夹,清洗、切分后加入知识库 (增量)")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--collection", required=True, choices=COLLECTIONS)
+    p.add_argument("--prune", action="store_true", help="移除文件已不存在的文档")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出报告")
+    p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add_parser("search", help="检索知识库,列出最相关的段落")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--k", type=int, default=None)
+    p.add_argument("--collection", action="append", choices=COLLECTIONS, help="只查这个库 (可重复)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--batch", type=Path, help='JSONL 文件,每行 {"id", "question"}')
+
+    p = sub.add_parser("ask", help="像聊天里一样回答一个问题 (手机长度,附来源)")
+    p.add_argument("question")
+    p.add_argument("--collection", action="append", choices=COLLECTIONS)
+
+    p = sub.add_parser("eval", help="在评测集上测量检索 (hit@1, hit@5, MRR@10) 并与基线对比")
+    p.add_argument("--dataset", type=Path, action="append", help="JSONL 评测集 (默认 ../shared/eval/dev.jsonl)")
+    p.add_argument("--corpus", type=Path, help="语料目录 (默认 ../shared/corpus)")
+    p.add_argument("--no-baseline", action="store_true", help="不跑 LangChain 切分 + 纯向量基线")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("db", help="数据库维护: coach db upgrade 升级到最新结构")
+    p.add_argument("action", choices=["upgrade"])
+
+    sub.add_parser("run", help="启动聊天: 配置了 TELEGRAM_BOT_TOKEN 时启动 Telegram,否则打开控制台聊天")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"data_dir": args.data_dir} if args.data_dir else {}
+    return load_settings(config_path=args.config, **overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    from app.commands import dispatch
+    from app.logging_setup import configure_logging
+
+    configure_logging(level=settings.logging.level, json_format=settings.logging.json_format)
+    return dispatch(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""What each `coach` subcommand does, on top of the services from the composition root."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.composition import Services
+from app.settings import Settings
+from knowledge.answer import compose_answer
+
+
+def _print_json(payload: object) -> None:
+    print(json.dumps(payload, ensure_ascii=False))
+
+
+def cmd_ingest(args: argparse.Namespace, services: Services) -> int:
+    missing = [str(p) for p in args.paths if not p.exists()]
+    report = services.ingest_pipeline().run(
+        args.paths, collection=args.collection, prune=args.prune, progress=not args.no_progress and sys.stderr.isatty()
+    )
+    if args.json:
+        _print_json(report.as_json())
+    else:
+        print("\n".join(report.summary_lines()))
+    return 1 if missing and len(missing) == len(args.paths) else 0
+
+
+def cmd_search(args: argparse.Namespace, services: Services) -> int:
+    k = args.k or services.settings.retrieval.default_k
+    search = services.search
+    if args.batch:
+        for line in args.batch.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            result = search.search(item["question"], k=k, collections=args.collection)
+            _print_json(
+                {
+                    "id": item.get("id"),
+                    "abstained": result.abstained,
+                    "passages": [p.as_json() for p in result.passages],
+                }
+            )
+        return 0
+    if not args.question:
+        print("请给出问题,或用 --batch FILE.jsonl", file=sys.stderr)
+        return 2
+    result = search.search(args.question, k=k, collections=args.collection)
+    if args.json:
+        _print_json(
+            {"query": result.query, "abstained": result.abstained, "passages": [p.as_json() for p in result.passages]}
+        )
+        return 0
+    if result.abstained:
+        print("资料库里没有找到可靠的答案。")
+    for rank, passage in enumerate(result.passages, start=1):
+        print(f"{rank}. [{passage.collection}] {passage.title} › {passage.section}  ({passage.score:.3f})")
+        print(f"   {passage.text}\n")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, services: Services) -> int:
+    result = services.search.search(args.question, k=5, collections=args.collection)
+    answer = compose_answer(result, max_chars=services.settings.answer.max_chars)
+    print(answer.render_plain())
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, services: Services) -> int:
+    from app.evaluation import default_paths, run_evaluation
+
+    datasets, corpus = default_paths(args.dataset, args.corpus)
+    report = run_evaluation(services.settings, datasets=datasets, corpus=corpus, baseline=not args.no_baseline)
+    if args.json:
+        _print_json(report)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, services: Services) -> int:
+    services.uow  # noqa: B018 — building the unit of work upgrades the schema
+    print(f"数据库已是最新结构: {services.engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, services: Services) -> int:
+    from app.console_chat import run_console_chat
+
+    return run_console_chat(services)
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "search": cmd_search,
+    "ask": cmd_ask,
+    "eval": cmd_eval,
+    "db": cmd_db,
+    "run": cmd_run,
+}
+
+
+def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    return COMMANDS[args.command](args, Services(settings))
+
+
+__all__ = ["Path", "dispatch"]

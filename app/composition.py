@@ -1,0 +1,95 @@
+"""The composition root: the only place that names concrete classes and wires them from `Settings`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from app.settings import Settings
+from ingest.pipeline import IngestPipeline
+from knowledge.abstention import AbstentionPolicy
+from knowledge.embeddings import SentenceTransformerEmbeddings, model_slug
+from knowledge.lexical_store import LexicalIndexStore
+from knowledge.search import KnowledgeSearch, SearchOptions
+from knowledge.tokenizer import Tokenizer
+from knowledge.vector_store import ChromaDenseIndex, DenseIndex, open_chroma_client
+from storage.db import UnitOfWork, create_database_engine
+from storage.knowledge_repository import KnowledgeRepository
+from storage.schema import upgrade_to_head
+
+
+@dataclass
+class Services:
+    """Lazily built services for one process. Heavy parts (model, Chroma, index) load on first use."""
+
+    settings: Settings
+    repository: KnowledgeRepository = field(default_factory=KnowledgeRepository)
+
+    @cached_property
+    def engine(self):  # type: ignore[no-untyped-def]
+        return create_database_engine(self.settings.database_url)
+
+    @cached_property
+    def uow(self) -> UnitOfWork:
+        upgrade_to_head(self.engine)
+        return UnitOfWork(self.engine)
+
+    @cached_property
+    def tokenizer(self) -> Tokenizer:
+        return Tokenizer()
+
+    @cached_property
+    def embeddings(self) -> SentenceTransformerEmbeddings:
+        e = self.settings.embedding
+        return SentenceTransformerEmbeddings(model=e.model, device=e.device, batch_size=e.batch_size)
+
+    @cached_property
+    def dense(self) -> DenseIndex | None:
+        vs = self.settings.vector_store
+        if vs.mode == "off":
+            return None
+        client = open_chroma_client(mode=vs.mode, path=self.settings.chroma_dir, host=vs.host, port=vs.port)
+        name = f"knowledge-{model_slug(self.settings.embedding.model)}"
+        return ChromaDenseIndex(client=client, embeddings=self.embeddings, collection_name=name)
+
+    @cached_property
+    def lexical_store(self) -> LexicalIndexStore:
+        return LexicalIndexStore(
+            folder=self.settings.data_dir / "lexical", bigram_weight=self.settings.retrieval.bigram_weight
+        )
+
+    def ingest_pipeline(self) -> IngestPipeline:
+        return IngestPipeline(
+            uow=self.uow,
+            repository=self.repository,
+            tokenizer=self.tokenizer,
+            dense=self.dense,
+            chunk_chars=self.settings.retrieval.chunk_chars,
+            max_bytes=self.settings.ingest.max_file_mb * 1024 * 1024,
+            on_changed=self._forget_search,
+        )
+
+    def _forget_search(self) -> None:
+        self.__dict__.pop("search", None)
+
+    @cached_property
+    def search(self) -> KnowledgeSearch:
+        uow = self.uow
+        with uow.read() as session:
+            generation = self.repository.generation(session)
+
+        def rows():  # type: ignore[no-untyped-def]
+            with uow.read() as s:
+                yield from self.repository.iter_index_rows(s)
+
+        lexical = self.lexical_store.load_or_build(generation=generation, rows=rows)
+        r = self.settings.retrieval
+        return KnowledgeSearch(
+            tokenizer=self.tokenizer,
+            lexical=lexical,
+            dense=self.dense if r.dense_weight > 0 else None,
+            uow=uow,
+            repository=self.repository,
+            abstention=AbstentionPolicy(min_coverage=r.min_coverage),
+            options=SearchOptions(candidates=r.candidates, dense_weight=r.dense_weight),
+        )

@@ -1,0 +1,135 @@
+"""Typed settings: config.toml, overridden by COACH_* environment variables; secrets only from the environment.
+
+Nothing here is read at import time: `load_settings()` is called once, by the composition root.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.toml"
+COLLECTIONS = ("cases", "courses", "processes", "general")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageSettings(_Section):
+    database_url: str = ""  # empty: SQLite file in the data dir
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("只支持 sqlite:/// 或 postgresql+psycopg:// 开头的数据库地址")
+        return value
+
+
+class EmbeddingSettings(_Section):
+    model: str = "builtin:all-MiniLM-L6-v2"
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    device: Literal["cpu", "cuda"] = "cpu"
+
+
+class VectorStoreSettings(_Section):
+    mode: Literal["embedded", "server", "off"] = "embedded"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class RetrievalSettings(_Section):
+    default_k: int = Field(default=5, ge=1, le=50)
+    candidates: int = Field(default=50, ge=5, le=1000)
+    bigram_weight: float = Field(default=0.5, ge=0.0, le=5.0)
+    dense_weight: float = Field(default=0.0, ge=0.0, le=1.0)
+    min_coverage: float = Field(default=0.2, ge=0.0, le=1.0)
+    chunk_chars: int = Field(default=300, ge=80, le=2000)
+
+
+class AnswerSettings(_Section):
+    max_chars: int = Field(default=600, ge=100, le=4000)
+    llm_enabled: bool = False
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+
+
+class IngestSettings(_Section):
+    max_file_mb: int = Field(default=50, ge=1, le=2048)
+
+
+class TelegramSettings(_Section):
+    base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_format: bool = False
+
+
+class Settings(BaseSettings):
+    """All settings. Unknown keys anywhere are errors that name the key."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True, env_prefix="COACH_", env_nested_delimiter="__")
+
+    data_dir: Path = Path("data")
+    storage: StorageSettings = StorageSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    vector_store: VectorStoreSettings = VectorStoreSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    ingest: IngestSettings = IngestSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    # Secrets: environment only (TELEGRAM_BOT_TOKEN, COACH_LLM_API_KEY); never in config.toml, never logged.
+    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias="COACH_LLM_API_KEY")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = os.environ.get("COACH_CONFIG") or str(DEFAULT_CONFIG_PATH)
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+
+    @property
+    def database_url(self) -> str:
+        return self.storage.database_url or f"sqlite:///{self.data_dir / 'coach.sqlite3'}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+class SettingsError(Exception):
+    """The configuration is invalid; the message names every bad key."""
+
+
+def load_settings(*, config_path: Path | None = None, **overrides: Any) -> Settings:
+    """Read config.toml (or `config_path`), apply environment overrides, validate everything."""
+    if config_path is not None:
+        if not config_path.is_file():
+            raise SettingsError(f"配置文件不存在: {config_path}")
+        os.environ["COACH_CONFIG"] = str(config_path)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise SettingsError(f"配置有误 — {problems}") from None
+    return settings

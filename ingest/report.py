@@ -1,0 +1,41 @@
+"""What an ingest run did to each file, for the console and for `--json`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Status = Literal["added", "updated", "unchanged", "skipped", "removed"]
+_STATUS_ZH = {"added": "新增", "updated": "更新", "unchanged": "未变", "skipped": "跳过", "removed": "移除"}
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    status: Status
+    chunks: int = 0
+    reason: str | None = None
+    code: str | None = None
+
+
+@dataclass
+class IngestReport:
+    collection: str
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def changed(self) -> bool:
+        return any(o.status in ("added", "updated", "removed") for o in self.outcomes)
+
+    def as_json(self) -> dict[str, object]:
+        return {"collection": self.collection, "files": [asdict(o) for o in self.outcomes]}
+
+    def summary_lines(self) -> list[str]:
+        """Readable report: one line of counts, then every skipped file with its reason."""
+        counts = ",".join(f"{_STATUS_ZH[s]} {self.count(s)}" for s in _STATUS_ZH if self.count(s))
+        lines = [f"[{self.collection}] {counts or '没有文件'};共 {sum(o.chunks for o in self.outcomes)} 段"]
+        lines += [f"  跳过 {o.path}: {o.reason}" for o in self.outcomes if o.status == "skipped"]
+        return lines

@@ -1,0 +1,131 @@
+"""Hybrid search over the knowledge base: lexical first, dense where it helps, honest abstention."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from knowledge.abstention import AbstentionPolicy
+from knowledge.fusion import fuse_scores
+from knowledge.lexical_index import LexicalIndex
+from knowledge.tokenizer import Tokenizer
+from knowledge.vector_store import DenseIndex
+from storage.db import UnitOfWork
+from storage.knowledge_repository import KnowledgeRepository
+
+log = logging.getLogger(__name__)
+MAX_PASSAGE_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage as a learner sees it, with where it came from."""
+
+    chunk_id: str
+    text: str
+    title: str
+    section: str
+    source: str
+    collection: str
+    score: float
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "title": self.title,
+            "source": self.source,
+            "collection": self.collection,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    abstained: bool
+    passages: tuple[Passage, ...]
+    query_terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    candidates: int = 50
+    dense_weight: float = 0.0
+    synonym_weight: float = 0.5
+
+
+class KnowledgeSearch:
+    """Answers `search(question)` from the lexical index, the optional dense index and the database."""
+
+    def __init__(
+        self,
+        *,
+        tokenizer: Tokenizer,
+        lexical: LexicalIndex,
+        dense: DenseIndex | None,
+        uow: UnitOfWork,
+        repository: KnowledgeRepository,
+        abstention: AbstentionPolicy,
+        options: SearchOptions,
+    ) -> None:
+        self._tokenizer = tokenizer
+        self._lexical = lexical
+        self._dense = dense
+        self._uow = uow
+        self._repository = repository
+        self._abstention = abstention
+        self._options = options
+
+    def search(self, question: str, *, k: int = 5, collections: Sequence[str] | None = None) -> SearchResult:
+        """The best `k` passages for a question, or an abstention when none is reliable."""
+        terms = self._tokenizer.query_terms(question)
+        lexical_hits = self._lexical.search(
+            words=terms.words,
+            expansions=terms.expansions,
+            synonyms_of={w: self._tokenizer.synonyms.get(w, ()) for w in (*terms.words, *terms.key_words)},
+            bigrams=terms.bigrams,
+            key_words=terms.key_words,
+            collections=collections,
+            limit=self._options.candidates,
+            synonym_weight=self._options.synonym_weight,
+        )
+        best_coverage = max((h.coverage for h in lexical_hits[:k]), default=None)
+        has_terms = bool(terms.words or terms.bigrams)
+        if self._abstention.should_abstain(has_terms=has_terms, best_coverage=best_coverage):
+            return SearchResult(question, True, (), terms.words)
+        dense_scores: dict[str, float] = {}
+        if self._dense is not None and self._options.dense_weight > 0:
+            dense_scores = self._dense.search(question, k=self._options.candidates, collections=collections)
+        fused = fuse_scores(
+            [(h.chunk_id, h.score) for h in lexical_hits], dense_scores, dense_weight=self._options.dense_weight
+        )
+        passages = self._load_passages([(h.chunk_id, h.score) for h in fused], k)
+        return SearchResult(question, not passages, tuple(passages), terms.words)
+
+    def _load_passages(self, ranked: list[tuple[str, float]], k: int) -> list[Passage]:
+        """Join the best ids with their stored text; ids the database no longer has are dropped."""
+        wanted = ranked[: k * 2]
+        with self._uow.read() as session:
+            stored = self._repository.get_passages(session, [chunk_id for chunk_id, _ in wanted])
+        passages: list[Passage] = []
+        seen_texts: set[str] = set()
+        for chunk_id, score in wanted:
+            row = stored.get(chunk_id)
+            if row is None or row.text in seen_texts:
+                continue
+            seen_texts.add(row.text)
+            passages.append(
+                Passage(
+                    chunk_id=chunk_id,
+                    text=row.text[:MAX_PASSAGE_CHARS],
+                    title=row.title,
+                    section=row.section,
+                    source=row.source_name,
+                    collection=row.collection,
+                    score=score,
+                )
+            )
+            if len(passages) == k:
+                break
+        return passages

@@ -1,0 +1,106 @@
+"""Chinese-aware tokenising for the lexical index: fold script, segment with jieba + a domain dictionary,
+keep English terms (KPI, ARPU, BPR, SLA) and numbers whole, add character bigrams.
+
+Documents and queries go through the same `Tokenizer`, so Traditional text matches Simplified questions.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+
+import jieba
+
+from ingest.cleaning import fold_for_search
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_LATIN_OR_NUMBER = re.compile(r"[a-z][a-z0-9+#.\-]*[a-z0-9+#]|[a-z]|\d+(?:\.\d+)?%?")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _read_dictionary(name: str) -> list[str]:
+    text = resources.files("knowledge").joinpath("dictionaries", name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """The tokens of a question: its own words and the synonyms they add (searched at a lower weight)."""
+
+    words: tuple[str, ...]
+    expansions: tuple[str, ...]
+    bigrams: tuple[str, ...]
+    key_words: tuple[str, ...] = ()  # precise segmentation, for judging whether a passage answers it
+
+
+class Tokenizer:
+    """Folds and segments text; one instance per process (jieba's dictionary loads once)."""
+
+    def __init__(self) -> None:
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        self._jieba = jieba.Tokenizer()
+        for line in _read_dictionary("domain_terms.txt"):
+            word, _, freq = line.partition(" ")
+            self._jieba.add_word(word, freq=int(freq) if freq else None)
+
+    @cached_property
+    def stopwords(self) -> frozenset[str]:
+        return frozenset(w for line in _read_dictionary("stopwords.txt") for w in line.split())
+
+    @cached_property
+    def synonyms(self) -> dict[str, tuple[str, ...]]:
+        table: dict[str, tuple[str, ...]] = {}
+        for line in _read_dictionary("synonyms.txt"):
+            group = [w.lower() for w in line.split()]
+            for word in group:
+                others = tuple(w for w in group if w != word)
+                table[word] = tuple(dict.fromkeys(table.get(word, ()) + others))
+        return table
+
+    def words(self, text: str) -> list[str]:
+        """Search-mode words of already folded text, stopwords removed, English and numbers kept whole."""
+        tokens: list[str] = []
+        for piece in _LATIN_OR_NUMBER.findall(text):
+            tokens.append(piece)
+        for run in _CJK_RUN.findall(text):
+            for word in self._jieba.cut_for_search(run, HMM=True):
+                if word not in self.stopwords and (len(word) > 1 or word not in self.stopwords):
+                    tokens.append(word)
+        return [t for t in tokens if t not in self.stopwords]
+
+    @staticmethod
+    def bigrams(text: str) -> list[str]:
+        """Overlapping CJK character bigrams (single characters for one-character runs)."""
+        grams: list[str] = []
+        for run in _CJK_RUN.findall(text):
+            if len(run) == 1:
+                grams.append(run)
+            grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+        return grams
+
+    def document_tokens(self, text: str) -> tuple[list[str], list[str]]:
+        """Words and bigrams of a passage, for indexing."""
+        folded = fold_for_search(text)
+        return self.words(folded), self.bigrams(folded)
+
+    def query_terms(self, question: str) -> QueryTerms:
+        """Words, synonym expansions and bigrams of a question."""
+        folded = fold_for_search(question)
+        words = tuple(dict.fromkeys(self.words(folded)))
+        expansions = tuple(dict.fromkeys(s for w in words for s in self.synonyms.get(w, ()) if s not in words))
+        content = "".join(ch for ch in folded if _CJK_CHAR.match(ch) or ch.isalnum())
+        bigrams = tuple(dict.fromkeys(g for g in self.bigrams(content) if not self._is_stop_bigram(g)))
+        return QueryTerms(words=words, expansions=expansions, bigrams=bigrams, key_words=self.key_words(folded))
+
+    def key_words(self, folded: str) -> tuple[str, ...]:
+        """Precise-mode words of a folded question without stopwords (no overlapping sub-words)."""
+        keys = list(_LATIN_OR_NUMBER.findall(folded))
+        for run in _CJK_RUN.findall(folded):
+            keys += [w for w in self._jieba.lcut(run, HMM=False) if w not in self.stopwords]
+        return tuple(dict.fromkeys(keys))
+
+    def _is_stop_bigram(self, gram: str) -> bool:
+        return gram in self.stopwords or all(ch in self.stopwords for ch in gram)

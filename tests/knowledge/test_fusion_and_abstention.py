@@ -1,0 +1,44 @@
+import pytest
+
+from knowledge.abstention import AbstentionPolicy
+from knowledge.fusion import fuse_scores, reciprocal_rank_fusion
+
+
+def test_zero_dense_weight_keeps_the_lexical_order_exactly():
+    lexical = [("a", 9.0), ("b", 5.0), ("c", 1.0)]
+    dense = {"c": 0.99, "b": 0.1, "z": 0.99}
+    fused = fuse_scores(lexical, dense, dense_weight=0.0)
+    assert [h.chunk_id for h in fused] == ["a", "b", "c"]
+
+
+def test_dense_similarity_reorders_close_lexical_candidates():
+    lexical = [("a", 10.0), ("b", 9.8)]
+    fused = fuse_scores(lexical, {"a": 0.1, "b": 0.9}, dense_weight=0.3)
+    assert [h.chunk_id for h in fused] == ["b", "a"]
+
+
+def test_dense_only_passage_needs_a_high_similarity_and_ranks_below_strong_lexical_hits():
+    lexical = [("a", 10.0)]
+    fused = fuse_scores(lexical, {"weak": 0.5, "strong": 0.9}, dense_weight=0.2)
+    ids = [h.chunk_id for h in fused]
+    assert "weak" not in ids
+    assert ids == ["a", "strong"]
+
+
+def test_fusion_rejects_a_weight_outside_0_1():
+    with pytest.raises(ValueError):
+        fuse_scores([], {}, dense_weight=1.5)
+
+
+def test_rrf_rewards_agreement():
+    ranked = reciprocal_rank_fusion([["a", "b", "c"], ["b", "a", "d"]])
+    assert {ranked[0][0], ranked[1][0]} == {"a", "b"}
+    assert ranked[-1][0] in {"c", "d"}
+
+
+@pytest.mark.parametrize(
+    ("has_terms", "coverage", "expected"),
+    [(False, 1.0, True), (True, None, True), (True, 0.2, True), (True, 0.5, False), (True, 0.9, False)],
+)
+def test_abstention_policy(has_terms, coverage, expected):
+    assert AbstentionPolicy(min_coverage=0.5).should_abstain(has_terms=has_terms, best_coverage=coverage) is expected

@@ -1,0 +1,41 @@
+import pytest
+
+from knowledge.tokenizer import Tokenizer
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> Tokenizer:
+    return Tokenizer()
+
+
+def test_traditional_and_simplified_give_the_same_tokens(tokenizer):
+    assert tokenizer.document_tokens("銷售助理個人工作計劃") == tokenizer.document_tokens("销售助理个人工作计划")
+
+
+def test_english_terms_and_numbers_stay_whole(tokenizer):
+    words, _ = tokenizer.document_tokens("客户经理的KPI和ARPU值,BPR试点,SLA协议,权重80%")
+    for term in ("kpi", "arpu", "bpr", "sla", "80%"):
+        assert term in words
+
+
+def test_domain_dictionary_keeps_competencies_whole(tokenizer):
+    words, _ = tokenizer.document_tokens("客户洞察力的情境模拟测验")
+    assert "客户洞察力" in words
+    assert "情境模拟测验" in words
+
+
+def test_stopwords_are_dropped_from_questions(tokenizer):
+    terms = tokenizer.query_terms("晋级的流程是什么呢?")
+    assert "的" not in terms.words and "什么" not in terms.words
+    assert "晋级" in terms.words
+
+
+def test_query_synonyms_expand_colloquial_words(tokenizer):
+    terms = tokenizer.query_terms("隔级领导打分占多少")
+    assert "跨级" in terms.expansions
+    assert "上司" in terms.expansions
+
+
+def test_bigrams_cover_cjk_runs(tokenizer):
+    assert Tokenizer.bigrams("来电提醒") == ["来电", "电提", "提醒"]
+    assert Tokenizer.bigrams("谈") == ["谈"]
