@@ -20,7 +20,7 @@ from pathlib import Path
 from app.composition import Services
 from app.settings import RetrievalSettings, Settings
 from knowledge.abstention import AbstentionPolicy
-from knowledge.metrics import QuestionOutcome, RetrievalScores, passage_matches, score_outcomes
+from knowledge.metrics import QuestionOutcome, passage_matches, score_outcomes
 from knowledge.search import KnowledgeSearch, SearchOptions
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -127,9 +127,14 @@ def _baseline_ranker(services: Services, corpus: Path, scratch: Path) -> Ranker:
     return rank
 
 
-def _evaluate(questions: list[EvalQuestion], ranker: Ranker, abstains: Callable[[str], bool] | None) -> RetrievalScores:
+def _evaluate(
+    questions: list[EvalQuestion], ranker: Ranker, abstains: Callable[[str], bool] | None
+) -> dict[str, object]:
     outcomes = [_outcome(q, ranker(q.question), abstains(q.question) if abstains else False) for q in questions]
-    return score_outcomes(outcomes)
+    scores = score_outcomes(outcomes).as_json()
+    if abstains is None:  # this configuration never abstains: say so instead of printing 0
+        scores["abstain_on_unanswerable"] = scores["wrong_abstain_on_answerable"] = None
+    return scores
 
 
 def run_evaluation(
@@ -174,7 +179,7 @@ def run_evaluation(
         results: dict[str, object] = {"min_coverage": r.min_coverage, "datasets": {}}
         for dataset in datasets:
             questions = load_questions(dataset)
-            table = {name: _evaluate(questions, ranker, abst).as_json() for name, (ranker, abst) in rankers.items()}
+            table = {name: _evaluate(questions, ranker, abst) for name, (ranker, abst) in rankers.items()}
             results["datasets"][dataset.name] = table  # type: ignore[index]
             _print_table(dataset.name, table, out)
         return results
@@ -187,9 +192,13 @@ def _print_table(name: str, table: dict[str, dict[str, object]], out: Callable[[
         abst = s["abstain_on_unanswerable"]
         out(
             f"{config:<16}{s['hit_at_1']:>8.3f}{s['hit_at_5']:>8.3f}{s['mrr_at_10']:>8.3f}"
-            f"{(f'{abst:.3f}' if isinstance(abst, float) else '-'):>16}"
-            f"{s['wrong_abstain_on_answerable']:>15.3f}"
+            f"{_fmt(abst):>16}"
+            f"{_fmt(s['wrong_abstain_on_answerable']):>15}"
         )
     first = next(iter(table.values()))
     out(f"({first['answerable']} answerable, {first['unanswerable']} unanswerable;")
     out(" ranking ignores abstention; abstention columns come from the configured search)")
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else "-"

@@ -80,7 +80,7 @@ _MIN_MARKERS = 3  # a deck footer "N/55" repeats; a lone "3/5" in prose is not a
 _SEP = r"[ \t\u3000]*(?:[,,、;;::。.!?!?][ \t\u3000]*)?"
 _DOUBLED = re.compile(rf"(?P<u>\S[^\n]{{4,78}}?\S)(?:{_SEP}(?P=u))+")
 _DOUBLED_SHORT = re.compile(rf"(?<![{_CJK}])(?P<u>[{_CJK}]{{4,5}}[,,::;;、。])(?:[ \t\u3000]+(?P=u))+")
-_TRIPLED = re.compile(rf"(?:([{_CJK}])\1\1){{3,}}")  # WordArt: 对对对待待待顾顾顾 → 对待顾
+_TRIPLED = re.compile(rf"(?:([{_CJK}])\1\1(?!\1)){{3,}}")  # WordArt: 对对对待待待顾顾顾 → 对待顾
 _ELLIPSIS = re.compile(r"(?:\.{3,}|…+)$")
 _TITLE = re.compile(r".{5,39}[^。!?!?;;,,]")  # a title line, when the next line starts with it again
 _TICK_RUN = re.compile(r"(?:^|(?<=\s))\?(?:[ \t]+\?)+(?=\s|$)", re.M)
@@ -198,8 +198,12 @@ def _remove_slide_markers(text: str) -> str:
 
 def collapse_doubled_phrases(text: str) -> str:
     """Keep once what extraction printed twice: phrases within a line, titles and previews across lines."""
-    text = _TRIPLED.sub(lambda m: m.group(0)[::3], text)
-    text = _DOUBLED.sub(lambda m: m.group("u") if _is_phrase(m.group("u")) else m.group(0), text)
+    text = _TRIPLED.sub(lambda m: m.group(0)[::3] if len(set(m.group(0))) >= 3 else m.group(0), text)
+    for _ in range(3):  # a second pass catches a repeat whose first copy overlapped an earlier one
+        collapsed = _DOUBLED.sub(lambda m: m.group("u") if _is_phrase(m.group("u")) else m.group(0), text)
+        if collapsed == text:
+            break
+        text = collapsed
     text = _DOUBLED_SHORT.sub(lambda m: m.group("u") if len(set(m.group("u"))) >= 4 else m.group(0), text)
     return _dedupe_lines(text)
 

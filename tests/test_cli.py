@@ -1,0 +1,92 @@
+"""The `coach` command's contract: --help, search --json, --batch, ask."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+CONTENT = Path(__file__).resolve().parent.parent / "content" / "knowledge"
+
+
+@pytest.fixture
+def knowledge_dir(tmp_path, monkeypatch) -> Path:
+    data = tmp_path / "data"
+    monkeypatch.setenv("COACH_VECTOR_STORE__MODE", "off")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "晋级.md").write_text(
+        "# 客户经理晋级流程\n\n## 评估\n\n员工填写晋级申请表后,由直接上司和跨级上司分别评估,权重各为50%。\n\n"
+        "## 原则\n\n晋级逐级进行,不得跨级,每半年评审一次。\n",
+        encoding="utf-8",
+    )
+    (folder / "谈判.md").write_text(
+        "# 中级谈判课\n\n## 让步的艺术\n\n确需让步时分几次小步让出,让对方觉得每一步都来之不易。\n", encoding="utf-8"
+    )
+    assert main(["--data-dir", str(data), "ingest", str(folder), "--collection", "processes", "--no-progress"]) == 0
+    return data
+
+
+def test_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("ingest", "search", "ask", "eval", "db", "run"):
+        assert command in out
+
+
+def test_search_json_contract(knowledge_dir, capsys):
+    assert main(["--data-dir", str(knowledge_dir), "search", "--json", "--k", "5", "隔级领导打分各占多少"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload) == {"query", "abstained", "passages"}
+    assert payload["abstained"] is False
+    first = payload["passages"][0]
+    assert set(first) == {"text", "title", "source", "collection", "score"}
+    assert "50%" in first["text"] and first["source"] == "晋级.md" and first["collection"] == "processes"
+    assert len(first["text"]) <= 500
+    scores = [p["score"] for p in payload["passages"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_abstains_on_an_unrelated_question(knowledge_dir, capsys):
+    assert main(["--data-dir", str(knowledge_dir), "search", "--json", "公司食堂几点开饭"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload == {"query": "公司食堂几点开饭", "abstained": True, "passages": []}
+
+
+def test_search_batch_prints_one_line_per_question(knowledge_dir, tmp_path, capsys):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(
+        '{"id": "a", "question": "让步怎么让"}\n{"id": "b", "question": "食堂几点开饭"}\n', encoding="utf-8"
+    )
+    assert main(["--data-dir", str(knowledge_dir), "search", "--json", "--k", "5", "--batch", str(batch)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b"]
+    assert lines[0]["abstained"] is False and lines[0]["passages"][0]["source"] == "谈判.md"
+    assert lines[1]["abstained"] is True
+
+
+def test_ask_gives_a_short_answer_with_numbered_sources(knowledge_dir, capsys):
+    assert main(["--data-dir", str(knowledge_dir), "ask", "晋级可以跨级吗"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert len(out) <= 600
+    assert "不得跨级" in out
+    assert "[1] 客户经理晋级流程" in out
+
+
+def test_ingest_of_a_missing_path_fails_with_a_reason(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COACH_VECTOR_STORE__MODE", "off")
+    code = main(["--data-dir", str(tmp_path), "ingest", str(tmp_path / "nope"), "--collection", "cases"])
+    assert code == 1
+    assert "路径不存在" in capsys.readouterr().out
+
+
+def test_a_bad_config_stops_with_the_key_named(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[answer]\nmax_char = 3\n", encoding="utf-8")
+    assert main(["--config", str(bad), "search", "x"]) == 2
+    assert "answer.max_char" in capsys.readouterr().err

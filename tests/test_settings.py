@@ -1,0 +1,50 @@
+from pathlib import Path
+
+import pytest
+
+from app.settings import SettingsError, load_settings
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_config_is_valid_and_documents_the_defaults():
+    settings = load_settings()
+    assert settings.retrieval.default_k == 5
+    assert settings.vector_store.mode == "embedded"
+
+
+def test_a_misspelt_key_is_an_error_naming_it(tmp_path):
+    with pytest.raises(SettingsError, match=r"retrieval\.defualt_k"):
+        load_settings(config_path=_config(tmp_path, "[retrieval]\ndefualt_k = 3\n"))
+
+
+def test_a_bad_value_is_an_error_naming_the_key(tmp_path):
+    with pytest.raises(SettingsError, match=r"vector_store\.mode"):
+        load_settings(config_path=_config(tmp_path, '[vector_store]\nmode = "cloud"\n'))
+
+
+def test_environment_overrides_and_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("COACH_RETRIEVAL__DEFAULT_K", "7")
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "elsewhere"))
+    settings = load_settings(config_path=_config(tmp_path, ""))
+    assert settings.retrieval.default_k == 7
+    assert settings.data_dir == tmp_path / "elsewhere"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'elsewhere' / 'coach.sqlite3'}"
+    assert settings.chroma_dir == tmp_path / "elsewhere" / "chroma"
+
+
+def test_secrets_come_from_the_environment_and_never_print(tmp_path, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:SECRET-TOKEN")
+    settings = load_settings(config_path=_config(tmp_path, ""))
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token.get_secret_value() == "123456:SECRET-TOKEN"
+    assert "SECRET-TOKEN" not in repr(settings) and "SECRET-TOKEN" not in str(settings.model_dump())
+
+
+def test_a_missing_config_file_is_a_clear_error(tmp_path):
+    with pytest.raises(SettingsError, match="配置文件不存在"):
+        load_settings(config_path=tmp_path / "nope.toml")
