@@ -9,7 +9,6 @@ from pathlib import Path
 
 from app.composition import Services
 from app.settings import Settings
-from knowledge.answer import compose_answer
 
 
 def _print_json(payload: object) -> None:
@@ -63,9 +62,7 @@ def cmd_search(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, services: Services) -> int:
-    result = services.search.search(args.question, k=5, collections=args.collection)
-    answer = compose_answer(result, max_chars=services.settings.answer.max_chars)
-    print(answer.render_plain())
+    print(services.ask(args.question, collections=args.collection).render_plain())
     return 0
 
 

@@ -8,9 +8,11 @@ from functools import cached_property
 from app.settings import Settings
 from ingest.pipeline import IngestPipeline
 from knowledge.abstention import AbstentionPolicy
+from knowledge.answer import ExtractiveAnswerer, MobileAnswer
 from knowledge.embeddings import SentenceTransformerEmbeddings, model_slug
 from knowledge.lexical_store import LexicalIndexStore
 from knowledge.search import KnowledgeSearch, SearchOptions
+from knowledge.synthesis import GroundedSynthesizer, build_openai_chat_model
 from knowledge.tokenizer import Tokenizer
 from knowledge.vector_store import ChromaDenseIndex, DenseIndex, open_chroma_client
 from storage.db import UnitOfWork, create_database_engine
@@ -71,6 +73,22 @@ class Services:
 
     def _forget_search(self) -> None:
         self.__dict__.pop("search", None)
+
+    @cached_property
+    def answerer(self) -> ExtractiveAnswerer | GroundedSynthesizer:
+        """Extractive by default; an LLM grounded in the passages when configured (with fallback)."""
+        a = self.settings.answer
+        if not (a.llm_enabled and a.llm_base_url and a.llm_model):
+            return ExtractiveAnswerer(max_chars=a.max_chars)
+        api_key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else "not-needed"
+        model = build_openai_chat_model(
+            base_url=a.llm_base_url, model=a.llm_model, api_key=api_key, timeout_seconds=a.llm_timeout_seconds
+        )
+        return GroundedSynthesizer(model=model, timeout_seconds=a.llm_timeout_seconds, max_chars=a.max_chars)
+
+    def ask(self, question: str, *, collections: list[str] | None = None) -> MobileAnswer:
+        """Search, then answer for a phone screen."""
+        return self.answerer.answer(self.search.search(question, k=5, collections=collections))
 
     @cached_property
     def search(self) -> KnowledgeSearch:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from app.composition import Services
-from knowledge.answer import compose_answer
 
 WELCOME = "随身教练 PocketCoach(控制台)。输入问题回车查询,输入 /quit 退出。"
 
@@ -22,6 +21,5 @@ def run_console_chat(services: Services) -> int:
             return 0
         if not line:
             continue
-        result = services.search.search(line[:500], k=5)
-        print(compose_answer(result, max_chars=services.settings.answer.max_chars).render_plain())
+        print(services.ask(line[:500]).render_plain())
         sys.stdout.flush()

@@ -6,6 +6,7 @@ Nothing here is read at import time: `load_settings()` is called once, by the co
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.toml"
 COLLECTIONS = ("cases", "courses", "processes", "general")
+_CONFIG_PATH: ContextVar[Path | None] = ContextVar("coach_config_path", default=None)
 
 
 class _Section(BaseModel):
@@ -105,7 +107,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = os.environ.get("COACH_CONFIG") or str(DEFAULT_CONFIG_PATH)
+        toml_path = _CONFIG_PATH.get() or os.environ.get("COACH_CONFIG") or DEFAULT_CONFIG_PATH
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
 
     @property
@@ -123,13 +125,16 @@ class SettingsError(Exception):
 
 def load_settings(*, config_path: Path | None = None, **overrides: Any) -> Settings:
     """Read config.toml (or `config_path`), apply environment overrides, validate everything."""
-    if config_path is not None:
-        if not config_path.is_file():
-            raise SettingsError(f"配置文件不存在: {config_path}")
-        os.environ["COACH_CONFIG"] = str(config_path)
+    if config_path is None and os.environ.get("COACH_CONFIG"):
+        config_path = Path(os.environ["COACH_CONFIG"])
+    if config_path is not None and not config_path.is_file():
+        raise SettingsError(f"配置文件不存在: {config_path}")
+    token = _CONFIG_PATH.set(config_path)
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise SettingsError(f"配置有误 — {problems}") from None
+    finally:
+        _CONFIG_PATH.reset(token)
     return settings

@@ -84,3 +84,13 @@ def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: i
 
 def _source(number: int, passage: Passage) -> SourceRef:
     return SourceRef(number, passage.title, passage.section, passage.collection, passage.chunk_id)
+
+
+class ExtractiveAnswerer:
+    """The default answerer: `compose_answer` with the configured length."""
+
+    def __init__(self, *, max_chars: int) -> None:
+        self._max_chars = max_chars
+
+    def answer(self, result: SearchResult) -> MobileAnswer:
+        return compose_answer(result, max_chars=self._max_chars)
