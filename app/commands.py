@@ -83,9 +83,14 @@ def cmd_db(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_run(args: argparse.Namespace, services: Services) -> int:
-    from app.console_chat import run_console_chat
+    """Telegram when a token is configured, otherwise the console chat."""
+    if services.settings.telegram_bot_token is not None:
+        from bot.channels.telegram.application import run_telegram
 
-    return run_console_chat(services)
+        return run_telegram(services, services.settings)
+    from bot.channels.console.chat import run_console_chat
+
+    return run_console_chat(services.conversation)
 
 
 COMMANDS = {

@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from app.settings import Settings
+from bot.core.conversation import Conversation
 from ingest.pipeline import IngestPipeline
 from knowledge.abstention import AbstentionPolicy
 from knowledge.answer import ExtractiveAnswerer, MobileAnswer
 from knowledge.embeddings import SentenceTransformerEmbeddings, model_slug
 from knowledge.lexical_store import LexicalIndexStore
-from knowledge.search import KnowledgeSearch, SearchOptions
+from knowledge.search import KnowledgeSearch, Passage, SearchOptions, SearchResult
 from knowledge.synthesis import GroundedSynthesizer, build_openai_chat_model
 from knowledge.tokenizer import Tokenizer
 from knowledge.vector_store import ChromaDenseIndex, DenseIndex, open_chroma_client
 from storage.db import UnitOfWork, create_database_engine
+from storage.interaction_repository import InteractionRepository
 from storage.knowledge_repository import KnowledgeRepository
+from storage.learner_repository import LearnerRepository
 from storage.schema import upgrade_to_head
+
+
+class _ServicesKnowledge:
+    """`KnowledgeLookup` over the services, always using the current index (it is rebuilt after ingest)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def search(self, question: str, *, k: int, collections: Sequence[str] | None = None) -> SearchResult:
+        return self._services.search.search(question, k=k, collections=collections)
+
+    def answer(self, result: SearchResult) -> MobileAnswer:
+        return self._services.answerer.answer(result)
+
+    def passage(self, chunk_id: str) -> Passage | None:
+        return self._services.search.passage(chunk_id)
 
 
 @dataclass
@@ -89,6 +109,16 @@ class Services:
     def ask(self, question: str, *, collections: list[str] | None = None) -> MobileAnswer:
         """Search, then answer for a phone screen."""
         return self.answerer.answer(self.search.search(question, k=5, collections=collections))
+
+    @cached_property
+    def conversation(self) -> Conversation:
+        """The channel-neutral conversation core every channel talks to."""
+        return Conversation(
+            uow=self.uow,
+            knowledge=_ServicesKnowledge(self),
+            learners=LearnerRepository(),
+            interactions=InteractionRepository(),
+        )
 
     @cached_property
     def search(self) -> KnowledgeSearch:

@@ -1,0 +1,212 @@
+"""The conversation core: one inbound message in, channel-neutral replies out. Imports no channel code.
+
+Each inbound message is one use case in one transaction: it commits once, or nothing is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from bot.core import texts
+from bot.core.lookup import QuickLookup
+from bot.core.messages import ChannelUser, Inbound, Notice, Outcome, Reply, TextReply
+from bot.core.ports import KnowledgeLookup
+from bot.core.registration import LEVEL_TOKEN_PREFIX, Registrar, new_invite_code
+from bot.core.roles import COMMAND_ROLES, LEVELS, ROLE_NAMES_ZH, Role, parse_role
+from knowledge.answer import COLLECTION_NAMES
+from storage.db import UnitOfWork
+from storage.interaction_repository import InteractionRepository
+from storage.learner_repository import LearnerRecord, LearnerRepository
+
+log = logging.getLogger(__name__)
+FILTERS = {"案例": "cases", "课程": "courses", "流程": "processes", "综合": "general", "全部": ""}
+FILTERS.update({v: v for v in ("cases", "courses", "processes", "general")})
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class Conversation:
+    """Routes an inbound message: registration for strangers, then commands, questions and buttons."""
+
+    uow: UnitOfWork
+    knowledge: KnowledgeLookup
+    learners: LearnerRepository
+    interactions: InteractionRepository
+    clock: Callable[[], datetime] = _utc_now
+    new_token: Callable[[], str] = lambda: secrets.token_urlsafe(12)
+
+    def __post_init__(self) -> None:
+        self.registrar = Registrar(self.learners)
+        self.lookup = QuickLookup(self.knowledge, self.interactions, self.new_token)
+
+    def handle(self, inbound: Inbound) -> Outcome:
+        """Handle one message; database trouble becomes a clear reply and nothing half-written."""
+        now = self.clock()
+        try:
+            with self.uow.begin() as session:
+                if inbound.update_id and not self.interactions.claim_update(
+                    session, channel=inbound.user.channel, update_id=inbound.update_id, now=now
+                ):
+                    return Outcome(duplicate=True)
+                return self._route(session, inbound, now)
+        except (OperationalError, DBAPIError):
+            log.error("database unavailable while handling %s", inbound.kind, exc_info=True)
+            return Outcome((TextReply(texts.DATABASE_DOWN),))
+
+    def provision(
+        self, user: ChannelUser, *, name: str, employee_no: str, region: str, level: str, role: Role
+    ) -> LearnerRecord:
+        """Make sure a channel user is a registered learner (the console's local operator, admin scripts)."""
+        with self.uow.begin() as session:
+            found = self.learners.find_by_identity(session, channel=user.channel, external_id=user.external_id)
+            if found is not None:
+                return found
+            learner = self.learners.find_by_employee_no(session, employee_no)
+            learner_id = (
+                learner.learner_id
+                if learner
+                else self.learners.add_learner(
+                    session,
+                    name=name,
+                    employee_no=employee_no,
+                    region=region,
+                    level=level,
+                    role=role,
+                    now=self.clock(),
+                )
+            )
+            self.learners.link_identity(
+                session, learner_id=learner_id, channel=user.channel, external_id=user.external_id
+            )
+            session.flush()
+            found = self.learners.find_by_identity(session, channel=user.channel, external_id=user.external_id)
+            assert found is not None
+            return found
+
+    def _route(self, session: Session, inbound: Inbound, now: datetime) -> Outcome:
+        user = inbound.user
+        learner = self.learners.find_by_identity(session, channel=user.channel, external_id=user.external_id)
+        if learner is None:
+            return self._stranger(session, inbound, now)
+        if inbound.kind == "button":
+            return self._button(session, learner, inbound.button_token, now)
+        if inbound.kind == "command":
+            return Outcome(tuple(self._command(session, learner, inbound, now)))
+        if inbound.kind == "text":
+            return Outcome(tuple(self.lookup.ask(session, learner, inbound.text, now=now)), busy=True)
+        return Outcome((TextReply(texts.UNSUPPORTED),))
+
+    def _stranger(self, session: Session, inbound: Inbound, now: datetime) -> Outcome:
+        if inbound.kind == "button":
+            if inbound.button_token.startswith(LEVEL_TOKEN_PREFIX):
+                return Outcome(tuple(self.registrar.handle(session, inbound.user, inbound.button_token, now=now)))
+            return Outcome((Notice(texts.NOT_REGISTERED),))
+        if inbound.kind == "command" and inbound.command == "start":
+            text = inbound.args  # "/start INV-XXXXXX" deep link carries an invite code
+        elif inbound.kind == "text":
+            text = inbound.text
+        else:
+            text = ""
+        state = self.learners.registration(session, channel=inbound.user.channel, external_id=inbound.user.external_id)
+        if state is None or text:
+            return Outcome(tuple(self.registrar.handle(session, inbound.user, text, now=now)))
+        return Outcome((TextReply(texts.NOT_REGISTERED),))
+
+    def _button(self, session: Session, learner: LearnerRecord, token: str, now: datetime) -> Outcome:
+        action = self.interactions.take_action(session, token) if token else None
+        if action is None or action.learner_id != learner.learner_id:
+            return Outcome((Notice(texts.BUTTON_EXPIRED),))
+        if action.used:
+            return Outcome((Notice(texts.ALREADY_DONE),), duplicate=True)
+        self.interactions.mark_action_used(session, token, now)
+        return Outcome(tuple(self.lookup.press(session, learner, action.action, action.payload, now=now)))
+
+    def _command(self, session: Session, learner: LearnerRecord, inbound: Inbound, now: datetime) -> list[Reply]:
+        command, args = inbound.command, inbound.args
+        allowed = COMMAND_ROLES.get(command)
+        if allowed is None:
+            return [TextReply(texts.UNKNOWN_COMMAND.format(command=command[:32]))]
+        if Role(learner.role) not in allowed:
+            return [TextReply(texts.NOT_ALLOWED.format(command=command))]
+        if command in {"start", "help"}:
+            return [TextReply(self._help(learner))]
+        if command == "ask":
+            return self.lookup.ask(session, learner, args, now=now)
+        if command == "filter":
+            return [TextReply(self._set_filter(session, learner, args))]
+        if command == "whoami":
+            return [TextReply(self._whoami(learner))]
+        if command == "grant":
+            return [TextReply(self._grant(session, args))]
+        if command == "invite":
+            return [TextReply(self._invite(session, args, now))]
+        return [TextReply(self._unanswered(session))]
+
+    @staticmethod
+    def _help(learner: LearnerRecord) -> str:
+        extra = {Role.ADMIN: texts.HELP_ADMIN + texts.HELP_TRAINER, Role.TRAINER: texts.HELP_TRAINER}
+        return texts.HELP + extra.get(Role(learner.role), "")
+
+    def _set_filter(self, session: Session, learner: LearnerRecord, args: str) -> str:
+        if args.strip() not in FILTERS:
+            return texts.FILTER_USAGE
+        value = FILTERS[args.strip()]
+        self.learners.set_collection_filter(session, learner.learner_id, value)
+        return texts.FILTER_SET.format(name=COLLECTION_NAMES[value]) if value else texts.FILTER_ALL
+
+    @staticmethod
+    def _whoami(learner: LearnerRecord) -> str:
+        return texts.WHOAMI.format(
+            name=learner.name,
+            employee_no=learner.employee_no,
+            region=learner.region,
+            level=learner.level,
+            role=ROLE_NAMES_ZH[Role(learner.role)],
+            filter=COLLECTION_NAMES.get(learner.collection_filter, "全部"),
+        )
+
+    def _grant(self, session: Session, args: str) -> str:
+        parts = args.split()
+        role = parse_role(parts[1]) if len(parts) == 2 else None
+        if role is None:
+            return texts.GRANT_USAGE
+        target = self.learners.find_by_employee_no(session, parts[0].upper())
+        if target is None:
+            return texts.GRANT_UNKNOWN.format(employee_no=parts[0])
+        self.learners.set_role(session, target.learner_id, role)
+        return texts.GRANT_DONE.format(name=target.name, employee_no=target.employee_no, role=ROLE_NAMES_ZH[role])
+
+    def _invite(self, session: Session, args: str, now: datetime) -> str:
+        parts = args.split()
+        role = parse_role(parts[0]) if len(parts) == 5 else None
+        if role is None or parts[4] not in LEVELS:
+            return texts.INVITE_USAGE
+        code = new_invite_code()
+        self.learners.add_invite(
+            session,
+            code=code,
+            role=role,
+            name=parts[1],
+            employee_no=parts[2].upper(),
+            region=parts[3],
+            level=parts[4],
+            now=now,
+        )
+        return texts.INVITE_CREATED.format(code=code, name=parts[1])
+
+    def _unanswered(self, session: Session) -> str:
+        rows = self.interactions.recent_unanswered(session)
+        if not rows:
+            return texts.UNANSWERED_NONE
+        lines = [f"{r.asked_at:%m-%d %H:%M} {r.question}" for r in rows]
+        return texts.UNANSWERED_TITLE + "\n" + "\n".join(lines)

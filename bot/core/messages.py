@@ -1,0 +1,101 @@
+"""Channel-neutral messages: what a channel hands the core, and the replies it must render.
+
+Text is plain (no markup); each channel escapes and formats it. Replies are split only at line breaks,
+so a source reference (one line) is never cut in two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+InboundKind = Literal["text", "command", "button", "file", "unsupported"]
+
+
+@dataclass(frozen=True)
+class ChannelUser:
+    """Who wrote, as the channel knows them: `telegram` + `12345`."""
+
+    channel: str
+    external_id: str
+    display_name: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
+
+@dataclass(frozen=True)
+class InboundFile:
+    filename: str
+    data: bytes
+    mime_type: str = ""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a user did: typed text, a /command, a button press, a file, or something unsupported."""
+
+    user: ChannelUser
+    kind: InboundKind
+    text: str = ""
+    command: str = ""
+    args: str = ""
+    button_token: str = ""
+    file: InboundFile | None = None
+    update_id: str = ""  # for deduplicating redelivered updates; empty when the channel has none
+
+    @classmethod
+    def from_text(cls, user: ChannelUser, text: str, *, update_id: str = "") -> Inbound:
+        """Text starting with '/' is a command (`/ask 问题` → command 'ask', args '问题')."""
+        stripped = text.strip()
+        if stripped.startswith("/") and len(stripped) > 1:
+            head, _, rest = stripped[1:].partition(" ")
+            command = head.split("@", 1)[0].lower()
+            return cls(user, "command", text=stripped, command=command, args=rest.strip(), update_id=update_id)
+        return cls(user, "text", text=stripped, update_id=update_id)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    token: str
+
+
+@dataclass(frozen=True)
+class TextReply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    title: str = ""  # shown emphasised above the text when the channel can
+
+
+@dataclass(frozen=True)
+class DocumentReply:
+    filename: str
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class ImageReply:
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A short acknowledgement of a button press (a toast), not a new message."""
+
+    text: str
+
+
+Reply = TextReply | DocumentReply | ImageReply | Notice
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the core did with one inbound message."""
+
+    replies: tuple[Reply, ...] = ()
+    duplicate: bool = False  # already handled: the channel sends nothing
+    busy: bool = field(default=False)  # a long operation: the channel may show "typing…"

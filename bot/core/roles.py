@@ -1,0 +1,43 @@
+"""Roles and what each may do. The programme's five roles map onto four:
+考生 → learner; 培训师 → trainer; 上级主管 → supervisor; 绩效管理员, 地市管理员, 系统管理员 → admin."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    LEARNER = "learner"
+    TRAINER = "trainer"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+ROLE_NAMES_ZH = {Role.LEARNER: "学员", Role.TRAINER: "培训师", Role.SUPERVISOR: "主管", Role.ADMIN: "管理员"}
+ROLE_ALIASES = {
+    **{r.value: r for r in Role},
+    **{name: role for role, name in ROLE_NAMES_ZH.items()},
+    "考生": Role.LEARNER,
+    "上级主管": Role.SUPERVISOR,
+    "绩效管理员": Role.ADMIN,
+    "地市管理员": Role.ADMIN,
+    "系统管理员": Role.ADMIN,
+}
+
+# command → roles allowed; every command is checked against this table.
+COMMAND_ROLES: dict[str, frozenset[Role]] = {
+    "start": frozenset(Role),
+    "help": frozenset(Role),
+    "ask": frozenset(Role),
+    "filter": frozenset(Role),
+    "whoami": frozenset(Role),
+    "grant": frozenset({Role.ADMIN}),
+    "invite": frozenset({Role.ADMIN}),
+    "unanswered": frozenset({Role.TRAINER, Role.ADMIN}),
+}
+
+LEVELS = ("初级", "中级", "高级")
+
+
+def parse_role(text: str) -> Role | None:
+    return ROLE_ALIASES.get(text.strip().lower()) or ROLE_ALIASES.get(text.strip())
