@@ -44,6 +44,20 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="数据库维护: coach db upgrade 升级到最新结构")
     p.add_argument("action", choices=["upgrade"])
 
+    p = sub.add_parser("users", help="人员管理: 列出人员、授予角色、生成邀请码")
+    users = p.add_subparsers(dest="users_action", required=True, metavar="ACTION")
+    users.add_parser("list", help="列出已登记的人员")
+    g = users.add_parser("grant", help="授予角色: coach users grant 工号 角色")
+    g.add_argument("employee_no")
+    g.add_argument("role", help="学员/培训师/主管/管理员 (或 learner/trainer/supervisor/admin)")
+    i = users.add_parser("invite", help="生成邀请码: coach users invite 角色 姓名 工号 地区 级别")
+    for name in ("role", "name", "employee_no", "region", "level"):
+        i.add_argument(name)
+
+    p = sub.add_parser("report", help="报表: coach report unanswered 列出最近没找到答案的问题")
+    p.add_argument("kind", choices=["unanswered"])
+    p.add_argument("--limit", type=int, default=50)
+
     sub.add_parser("run", help="启动聊天: 配置了 TELEGRAM_BOT_TOKEN 时启动 Telegram,否则打开控制台聊天")
     return parser
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from app.composition import Services
 from app.settings import Settings
+from storage.interaction_repository import InteractionRepository
+from storage.learner_repository import LearnerRepository
 
 
 def _print_json(payload: object) -> None:
@@ -93,6 +95,30 @@ def cmd_run(args: argparse.Namespace, services: Services) -> int:
     return run_console_chat(services.conversation)
 
 
+def cmd_users(args: argparse.Namespace, services: Services) -> int:
+    from bot.core.admin import UserAdmin
+
+    admin = UserAdmin(uow=services.uow, learners=LearnerRepository())
+    if args.users_action == "list":
+        for learner in admin.list_learners():
+            print(f"{learner.employee_no}\t{learner.name}\t{learner.region}\t{learner.level}\t{learner.role}")
+        return 0
+    if args.users_action == "grant":
+        ok, message = admin.grant(args.employee_no, args.role)
+    else:
+        ok, message = admin.invite(args.role, args.name, args.employee_no, args.region, args.level)
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
+def cmd_report(args: argparse.Namespace, services: Services) -> int:
+    with services.uow.read() as session:
+        rows = InteractionRepository().recent_unanswered(session, limit=args.limit)
+    for row in rows:
+        print(f"{row.asked_at:%Y-%m-%d %H:%M}\t{row.question}")
+    return 0
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "search": cmd_search,
@@ -100,6 +126,8 @@ COMMANDS = {
     "eval": cmd_eval,
     "db": cmd_db,
     "run": cmd_run,
+    "users": cmd_users,
+    "report": cmd_report,
 }
 
 

@@ -90,3 +90,15 @@ def test_a_bad_config_stops_with_the_key_named(tmp_path, capsys):
     bad.write_text("[answer]\nmax_char = 3\n", encoding="utf-8")
     assert main(["--config", str(bad), "search", "x"]) == 2
     assert "answer.max_char" in capsys.readouterr().err
+
+
+def test_users_invite_grant_and_list(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COACH_VECTOR_STORE__MODE", "off")
+    data = ["--data-dir", str(tmp_path)]
+    assert main([*data, "users", "invite", "主管", "王主管", "s0001", "西宁分公司", "高级"]) == 0
+    assert "邀请码:INV-" in capsys.readouterr().out
+    assert main([*data, "users", "grant", "S0001", "管理员"]) == 1  # not registered until the code is used
+    assert "没有找到工号" in capsys.readouterr().err
+    assert main([*data, "users", "invite", "国王", "某人", "X0001", "某地", "初级"]) == 1
+    assert main([*data, "users", "list"]) == 0
+    assert main([*data, "report", "unanswered"]) == 0

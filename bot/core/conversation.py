@@ -15,11 +15,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.core import texts
+from bot.core.admin import create_invite, grant_role
 from bot.core.lookup import QuickLookup
 from bot.core.messages import ChannelUser, Inbound, Notice, Outcome, Reply, TextReply
 from bot.core.ports import KnowledgeLookup
-from bot.core.registration import LEVEL_TOKEN_PREFIX, Registrar, new_invite_code
-from bot.core.roles import COMMAND_ROLES, LEVELS, ROLE_NAMES_ZH, Role, parse_role
+from bot.core.registration import LEVEL_TOKEN_PREFIX, Registrar
+from bot.core.roles import COMMAND_ROLES, ROLE_NAMES_ZH, Role
 from knowledge.answer import COLLECTION_NAMES
 from storage.db import UnitOfWork
 from storage.interaction_repository import InteractionRepository
@@ -147,9 +148,11 @@ class Conversation:
         if command == "whoami":
             return [TextReply(self._whoami(learner))]
         if command == "grant":
-            return [TextReply(self._grant(session, args))]
+            parts = args.split()
+            message = grant_role(session, self.learners, *parts)[1] if len(parts) == 2 else texts.GRANT_USAGE
+            return [TextReply(message)]
         if command == "invite":
-            return [TextReply(self._invite(session, args, now))]
+            return [TextReply(create_invite(session, self.learners, args.split(), now=now)[1])]
         return [TextReply(self._unanswered(session))]
 
     @staticmethod
@@ -174,35 +177,6 @@ class Conversation:
             role=ROLE_NAMES_ZH[Role(learner.role)],
             filter=COLLECTION_NAMES.get(learner.collection_filter, "全部"),
         )
-
-    def _grant(self, session: Session, args: str) -> str:
-        parts = args.split()
-        role = parse_role(parts[1]) if len(parts) == 2 else None
-        if role is None:
-            return texts.GRANT_USAGE
-        target = self.learners.find_by_employee_no(session, parts[0].upper())
-        if target is None:
-            return texts.GRANT_UNKNOWN.format(employee_no=parts[0])
-        self.learners.set_role(session, target.learner_id, role)
-        return texts.GRANT_DONE.format(name=target.name, employee_no=target.employee_no, role=ROLE_NAMES_ZH[role])
-
-    def _invite(self, session: Session, args: str, now: datetime) -> str:
-        parts = args.split()
-        role = parse_role(parts[0]) if len(parts) == 5 else None
-        if role is None or parts[4] not in LEVELS:
-            return texts.INVITE_USAGE
-        code = new_invite_code()
-        self.learners.add_invite(
-            session,
-            code=code,
-            role=role,
-            name=parts[1],
-            employee_no=parts[2].upper(),
-            region=parts[3],
-            level=parts[4],
-            now=now,
-        )
-        return texts.INVITE_CREATED.format(code=code, name=parts[1])
 
     def _unanswered(self, session: Session) -> str:
         rows = self.interactions.recent_unanswered(session)

@@ -1,0 +1,71 @@
+"""Admin use cases shared by the chat (/grant, /invite) and the `coach users` command.
+
+The functions work inside the caller's session; `UserAdmin` wraps them in their own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import texts
+from bot.core.registration import new_invite_code
+from bot.core.roles import LEVELS, ROLE_NAMES_ZH, parse_role
+from storage.db import UnitOfWork
+from storage.learner_repository import LearnerRecord, LearnerRepository
+from storage.models import Learner
+
+
+def grant_role(session: Session, learners: LearnerRepository, employee_no: str, role_text: str) -> tuple[bool, str]:
+    """Give the learner with this employee number a role; (done, message)."""
+    role = parse_role(role_text)
+    if role is None:
+        return False, texts.GRANT_USAGE
+    target = learners.find_by_employee_no(session, employee_no.upper())
+    if target is None:
+        return False, texts.GRANT_UNKNOWN.format(employee_no=employee_no)
+    learners.set_role(session, target.learner_id, role)
+    return True, texts.GRANT_DONE.format(name=target.name, employee_no=target.employee_no, role=ROLE_NAMES_ZH[role])
+
+
+def create_invite(
+    session: Session, learners: LearnerRepository, fields: list[str], *, now: datetime
+) -> tuple[bool, str]:
+    """fields = role, name, employee number, region, level; (done, message with the code)."""
+    role = parse_role(fields[0]) if len(fields) == 5 else None
+    if role is None or fields[4] not in LEVELS:
+        return False, texts.INVITE_USAGE
+    code = new_invite_code()
+    _, name, employee_no, region, level = fields
+    learners.add_invite(
+        session, code=code, role=role, name=name, employee_no=employee_no.upper(), region=region, level=level, now=now
+    )
+    return True, texts.INVITE_CREATED.format(code=code, name=name)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class UserAdmin:
+    uow: UnitOfWork
+    learners: LearnerRepository
+    clock: Callable[[], datetime] = _utc_now
+
+    def list_learners(self) -> list[LearnerRecord]:
+        with self.uow.read() as session:
+            numbers = session.scalars(select(Learner.employee_no).order_by(Learner.employee_no)).all()
+            return [r for r in (self.learners.find_by_employee_no(session, n) for n in numbers) if r is not None]
+
+    def grant(self, employee_no: str, role_text: str) -> tuple[bool, str]:
+        with self.uow.begin() as session:
+            return grant_role(session, self.learners, employee_no, role_text)
+
+    def invite(self, *fields: str) -> tuple[bool, str]:
+        with self.uow.begin() as session:
+            return create_invite(session, self.learners, list(fields), now=self.clock())
