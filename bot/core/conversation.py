@@ -110,7 +110,7 @@ class Conversation:
     def _stranger(self, session: Session, inbound: Inbound, now: datetime) -> Outcome:
         if inbound.kind == "button":
             if inbound.button_token.startswith(LEVEL_TOKEN_PREFIX):
-                return Outcome(tuple(self.registrar.handle(session, inbound.user, inbound.button_token, now=now)))
+                return Outcome(tuple(self.registrar.press_level(session, inbound.user, inbound.button_token, now=now)))
             return Outcome((Notice(texts.NOT_REGISTERED),))
         if inbound.kind == "command" and inbound.command == "start":
             text = inbound.args  # "/start INV-XXXXXX" deep link carries an invite code

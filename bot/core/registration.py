@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.core import texts
-from bot.core.messages import Button, ChannelUser, Reply, TextReply
+from bot.core.messages import Button, ChannelUser, Notice, Reply, TextReply
 from bot.core.roles import LEVELS, ROLE_NAMES_ZH, Role
 from storage.learner_repository import LearnerRepository, RegistrationState
 
@@ -51,6 +51,13 @@ class Registrar:
             self._save(session, user, RegistrationState("name", {}), now)
             return [TextReply(texts.WELCOME_NEW)]
         return self._step(session, user, state, text.strip(), now=now)
+
+    def press_level(self, session: Session, user: ChannelUser, token: str, *, now: datetime) -> list[Reply]:
+        """A level button: only meaningful at the level step (a stale or forged keyboard does nothing)."""
+        state = self.learners.registration(session, channel=user.channel, external_id=user.external_id)
+        if state is None or state.step != "level":
+            return [Notice(texts.BUTTON_EXPIRED)]
+        return self._step(session, user, state, token, now=now)
 
     def _step(
         self, session: Session, user: ChannelUser, state: RegistrationState, text: str, *, now: datetime

@@ -1,0 +1,1 @@
+"""The Telegram channel: translate updates to inbound messages, call the core, render its replies."""

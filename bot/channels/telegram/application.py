@@ -1,0 +1,188 @@
+"""Builds and runs the Telegram application: token and Bot API server from settings, rate limiting,
+timeouts, handlers, the command menu. Polling by default, a webhook when configured."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from app.settings import Settings
+from bot.channels.telegram.handlers import ConversationPort, RetryPolicy, TelegramHandlers
+
+if TYPE_CHECKING:
+    from app.composition import Services
+
+log = logging.getLogger(__name__)
+
+BOT_COMMANDS = (
+    BotCommand("start", "开始使用 / 登记"),
+    BotCommand("help", "查看全部功能"),
+    BotCommand("ask", "提问,例如:/ask 投诉处理流程"),
+    BotCommand("filter", "只查某一类资料:案例|课程|流程|全部"),
+    BotCommand("whoami", "查看我的登记信息"),
+)
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0
+WRITE_TIMEOUT = 30.0
+POOL_TIMEOUT = 10.0
+FLOOD_RETRIES = 2  # AIORateLimiter retries a request Telegram answered with "retry after"
+WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Loggers that may print a URL holding the token: PTB logs "Set Bot API URL: …<token>" at DEBUG when the
+# bot is built, httpx logs every request URL at INFO. A filter on a logger does not reach its children,
+# so each one is named.
+TOKEN_BEARING_LOGGERS = (
+    "telegram",
+    "telegram.Bot",
+    "telegram.ext",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Application",
+    "telegram.ext.Updater",
+    "telegram.ext.AIORateLimiter",
+    "telegram.request.BaseRequest",
+    "telegram.request.HTTPXRequest",
+    "httpx",
+    "httpcore",
+)
+
+
+class TelegramSetupError(RuntimeError):
+    """The Telegram channel cannot start as configured; the message says what to fix."""
+
+
+class TokenRedactor(logging.Filter):
+    """Replaces the bot token's secret half (however a URL encodes the ':') in log records."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.secret = token.rsplit(":", 1)[-1] or token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "<redacted>"), None
+        if record.exc_info:
+            trace = logging.Formatter().formatException(record.exc_info)
+            if self.secret in trace:
+                record.msg = f"{record.msg}\n{trace.replace(self.secret, '<redacted>')}"
+                record.exc_info, record.exc_text = None, None
+        return True
+
+
+def keep_token_out_of_logs(token: str) -> None:
+    """httpx at WARNING (its INFO lines carry the token in the URL) and a redacting filter on every logger
+    that may print the Bot API URL. Idempotent."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in TOKEN_BEARING_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, TokenRedactor) and f.secret == TokenRedactor(token).secret for f in logger.filters):
+            logger.addFilter(TokenRedactor(token))
+
+
+def file_base_url(base_url: str) -> str:
+    """The file-download URL of a Bot API server: `…/bot` → `…/file/bot`."""
+    base = base_url.rstrip("/")
+    if not base.endswith("/bot"):
+        raise TelegramSetupError(
+            f"telegram.base_url must end with '/bot' (e.g. https://api.telegram.org/bot), got {base_url!r}"
+        )
+    return base.removesuffix("/bot") + "/file/bot"
+
+
+def build_application(
+    *,
+    services: Services,
+    settings: Settings,
+    request: BaseRequest | None = None,
+    updater_request: BaseRequest | None = None,
+    conversation: ConversationPort | None = None,
+    retry: RetryPolicy | None = None,
+) -> Application:
+    """The PTB application wired to the core. `request`/`updater_request` and `conversation` are test seams."""
+    token = settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
+    if not token:
+        raise TelegramSetupError("TELEGRAM_BOT_TOKEN is not set: export it in the environment (never in config.toml)")
+    keep_token_out_of_logs(token)  # before building: the bot logs its URL when constructed
+    base_url = settings.telegram.base_url.rstrip("/")
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(file_base_url(base_url))
+        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+        .post_init(set_bot_commands)
+    )
+    if request is None:
+        builder = (
+            builder.connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_TIMEOUT)
+            .write_timeout(WRITE_TIMEOUT)
+            .pool_timeout(POOL_TIMEOUT)
+        )
+    else:
+        builder = builder.request(request)
+    if updater_request is None:
+        builder = builder.get_updates_connect_timeout(CONNECT_TIMEOUT).get_updates_read_timeout(READ_TIMEOUT)
+    else:
+        builder = builder.get_updates_request(updater_request)
+    application = builder.build()
+    register_handlers(application, TelegramHandlers(conversation or services.conversation, retry=retry))
+    return application
+
+
+def register_handlers(application: Application, handlers: TelegramHandlers) -> None:
+    """Private-chat messages (not service messages, not edits) and button presses; one error handler."""
+    private_messages = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL
+    application.add_handler(MessageHandler(private_messages, handlers.on_message))
+    application.add_handler(CallbackQueryHandler(handlers.on_callback_query))
+    application.add_error_handler(handlers.on_error)
+
+
+async def set_bot_commands(application: Application) -> None:
+    """post_init: the command menu users see next to the text box."""
+    await application.bot.set_my_commands(list(BOT_COMMANDS))
+
+
+def webhook_options(settings: Settings) -> dict[str, object]:
+    """Arguments for `run_webhook`: the listener path matches the public URL's path; an optional secret token."""
+    tg = settings.telegram
+    if not tg.webhook_url:
+        raise TelegramSetupError("telegram.mode = 'webhook' needs telegram.webhook_url (the public https URL)")
+    secret = os.environ.get(WEBHOOK_SECRET_ENV) or None
+    if secret is not None and not _SECRET_TOKEN.match(secret):
+        raise TelegramSetupError(f"{WEBHOOK_SECRET_ENV} may only contain A–Z, a–z, 0–9, '_' and '-' (1–256 chars)")
+    return {
+        "listen": tg.webhook_listen,
+        "port": tg.webhook_port,
+        "url_path": urlsplit(tg.webhook_url).path.lstrip("/"),
+        "webhook_url": tg.webhook_url,
+        "secret_token": secret,
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
+def run_telegram(services: Services, settings: Settings) -> int:
+    """Run the bot until stopped (Ctrl-C / SIGTERM): long polling, or a webhook when configured."""
+    application = build_application(services=services, settings=settings)
+    if settings.telegram.mode == "webhook":
+        options = webhook_options(settings)
+        log.info("starting Telegram webhook on %s:%s", options["listen"], options["port"])
+        application.run_webhook(**options)  # type: ignore[arg-type]
+    else:
+        log.info("starting Telegram long polling")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0

@@ -1,0 +1,199 @@
+"""Thin Telegram handlers: translate an `Update` → `Inbound`, call the core off the event loop, render.
+
+Nothing here decides what to answer (the core does) or how it looks (`rendering` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol, TypeVar
+
+from telegram import Bot, CallbackQuery, Message, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.channels.telegram.rendering import (
+    parse_callback_data,
+    render_caption,
+    render_notice,
+    render_text,
+)
+from bot.core import texts
+from bot.core.messages import (
+    ChannelUser,
+    DocumentReply,
+    ImageReply,
+    Inbound,
+    InboundFile,
+    Notice,
+    Outcome,
+    Reply,
+    TextReply,
+)
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+MAX_FILE_BYTES = 10 * 1024 * 1024
+T = TypeVar("T")
+
+
+class ConversationPort(Protocol):
+    """What the channel needs from the core: one inbound message in, an outcome out (blocking)."""
+
+    def handle(self, inbound: Inbound) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Transient network failures when sending are retried `attempts - 1` times, waiting a bit longer each time."""
+
+    attempts: int = 3
+    backoff_seconds: float = 0.5
+
+
+async def send_with_retries(send: Callable[[], Awaitable[T]], policy: RetryPolicy) -> T:
+    """Call `send`, retrying `NetworkError`/`TimedOut`; a `BadRequest` (our fault) or `Forbidden` is not retried."""
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return await send()
+        except BadRequest:
+            raise
+        except NetworkError as exc:
+            if attempt >= policy.attempts:
+                raise
+            log.warning("sending to Telegram failed (%s), retry %d", type(exc).__name__, attempt)
+            await asyncio.sleep(policy.backoff_seconds * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def channel_user(update: Update) -> ChannelUser | None:
+    user = update.effective_user
+    return None if user is None else ChannelUser(CHANNEL, str(user.id), user.full_name)
+
+
+async def inbound_from_message(update: Update) -> Inbound | None:
+    """A message → text/command, a file (downloaded, at most 10 MB), or 'unsupported' for everything else."""
+    user, message = channel_user(update), update.effective_message
+    if user is None or message is None:
+        return None
+    update_id = str(update.update_id)
+    if message.text is not None:
+        return Inbound.from_text(user, message.text, update_id=update_id)
+    if message.document is not None:
+        upload = await _download_document(message)
+        if upload is not None:
+            return Inbound(user, "file", file=upload, update_id=update_id)
+    return Inbound(user, "unsupported", update_id=update_id)
+
+
+def inbound_from_callback(update: Update) -> Inbound | None:
+    """A button press → kind 'button'; data that is not ours becomes an empty token (the core refuses it)."""
+    user, query = channel_user(update), update.callback_query
+    if user is None or query is None:
+        return None
+    token = parse_callback_data(query.data) or ""
+    return Inbound(user, "button", button_token=token, update_id=str(update.update_id))
+
+
+async def _download_document(message: Message) -> InboundFile | None:
+    document = message.document
+    assert document is not None
+    if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
+        return None
+    telegram_file = await document.get_file()
+    if telegram_file.file_size is not None and telegram_file.file_size > MAX_FILE_BYTES:
+        return None
+    data = bytes(await telegram_file.download_as_bytearray())
+    if len(data) > MAX_FILE_BYTES:
+        return None
+    return InboundFile(document.file_name or "file", data, document.mime_type or "")
+
+
+def _chat_id(update: Update) -> int | None:
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.effective_user.id if update.effective_user is not None else None
+
+
+class TelegramHandlers:
+    """The callbacks the application registers; they share the core and the retry policy."""
+
+    def __init__(self, conversation: ConversationPort, *, retry: RetryPolicy | None = None) -> None:
+        self.conversation = conversation
+        self.retry = retry or RetryPolicy()
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any message in a private chat: typing…, the core, the replies."""
+        inbound = await inbound_from_message(update)
+        chat_id = _chat_id(update)
+        if inbound is None or chat_id is None:
+            return
+        if inbound.kind in {"text", "command"}:
+            await self._typing(context.bot, chat_id)
+        outcome = await asyncio.to_thread(self.conversation.handle, inbound)
+        if not outcome.duplicate:
+            await self._send(context.bot, chat_id, outcome.replies)
+
+    async def on_callback_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: the core, then exactly one answer to the query (the toast), then any messages."""
+        query, inbound, chat_id = update.callback_query, inbound_from_callback(update), _chat_id(update)
+        if query is None or inbound is None or chat_id is None:
+            return
+        try:
+            outcome = await asyncio.to_thread(self.conversation.handle, inbound)
+        except Exception:
+            await self._answer(query, None)  # stop the spinner; the error handler apologises
+            raise
+        await self._answer(query, render_notice([r.text for r in outcome.replies if isinstance(r, Notice)]))
+        if not outcome.duplicate:
+            await self._send(context.bot, chat_id, [r for r in outcome.replies if not isinstance(r, Notice)])
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Last resort: log with an incident id; the user sees only the apology and that id."""
+        incident = secrets.token_hex(4)
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("unhandled error, incident %s (update %s)", incident, update_id, exc_info=context.error)
+        chat_id = _chat_id(update) if isinstance(update, Update) else None
+        if chat_id is None:
+            return
+        try:
+            await self._send(context.bot, chat_id, [TextReply(texts.INTERNAL_ERROR.format(incident=incident))])
+        except TelegramError as exc:
+            log.warning("could not tell the user about incident %s (%s)", incident, type(exc).__name__)
+
+    async def _send(self, bot: Bot, chat_id: int, replies: Iterable[Reply]) -> None:
+        for reply in replies:
+            if isinstance(reply, Notice):  # a toast outside a button press: a plain message instead
+                reply = TextReply(reply.text)
+            if isinstance(reply, TextReply):
+                for part in render_text(reply):
+                    send = partial(
+                        bot.send_message, chat_id, part.text, parse_mode=ParseMode.HTML, reply_markup=part.reply_markup
+                    )
+                    await send_with_retries(send, self.retry)
+            elif isinstance(reply, DocumentReply):
+                caption = render_caption(reply.caption)
+                send = partial(bot.send_document, chat_id, reply.data, filename=reply.filename, caption=caption)
+                await send_with_retries(send, self.retry)
+            elif isinstance(reply, ImageReply):
+                send = partial(bot.send_photo, chat_id, reply.data, caption=render_caption(reply.caption))
+                await send_with_retries(send, self.retry)
+
+    async def _answer(self, query: CallbackQuery, text: str | None) -> None:
+        try:
+            await send_with_retries(partial(query.answer, text), self.retry)
+        except BadRequest as exc:  # too old or already answered: the replies still go out
+            log.info("could not answer a callback query (%s)", type(exc).__name__)
+
+    @staticmethod
+    async def _typing(bot: Bot, chat_id: int) -> None:
+        try:
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as exc:  # cosmetic: never stop the answer for it
+            log.debug("typing action failed (%s)", type(exc).__name__)
