@@ -103,6 +103,14 @@ class KnowledgeSearch:
         passages = self._load_passages([(h.chunk_id, h.score) for h in fused], k)
         return SearchResult(question, not passages, tuple(passages), terms.words)
 
+    def passage(self, chunk_id: str) -> Passage | None:
+        """One passage in full (for "open the source")."""
+        with self._uow.read() as session:
+            row = self._repository.get_passages(session, [chunk_id]).get(chunk_id)
+        return None if row is None else Passage(
+            row.chunk_id, row.text, row.title, row.section, row.source_name, row.collection, 0.0
+        )
+
     def _load_passages(self, ranked: list[tuple[str, float]], k: int) -> list[Passage]:
         """Join the best ids with their stored text; ids the database no longer has are dropped."""
         wanted = ranked[: k * 2]
@@ -129,3 +137,4 @@ class KnowledgeSearch:
             if len(passages) == k:
                 break
         return passages
+

@@ -384,7 +384,7 @@ async def test_httpx_request_lines_with_the_token_are_kept_out_of_the_logs(servi
         await app.shutdown()
 
 
-# --- a core bug found from the channel (fixed) -------------------------------------------------------------------------
+# --- a core bug found from the channel (fixed) ---
 
 
 async def test_a_level_button_pressed_at_the_name_step_is_not_taken_as_the_name(harness: Harness):
