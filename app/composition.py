@@ -8,6 +8,7 @@ from functools import cached_property
 
 from app.settings import Settings
 from bot.core.conversation import Conversation
+from bot.core.quiz_chat import QuizChat
 from ingest.pipeline import IngestPipeline
 from knowledge.abstention import AbstentionPolicy
 from knowledge.answer import ExtractiveAnswerer, MobileAnswer
@@ -17,10 +18,12 @@ from knowledge.search import KnowledgeSearch, Passage, SearchOptions, SearchResu
 from knowledge.synthesis import GroundedSynthesizer, build_openai_chat_model
 from knowledge.tokenizer import Tokenizer
 from knowledge.vector_store import ChromaDenseIndex, DenseIndex, open_chroma_client
+from quizzes.attempts import QuizAttempts
 from storage.db import UnitOfWork, create_database_engine
 from storage.interaction_repository import InteractionRepository
 from storage.knowledge_repository import KnowledgeRepository
 from storage.learner_repository import LearnerRepository
+from storage.quiz_repository import QuizRepository
 from storage.schema import upgrade_to_head
 
 
@@ -118,6 +121,7 @@ class Services:
             knowledge=_ServicesKnowledge(self),
             learners=LearnerRepository(),
             interactions=InteractionRepository(),
+            quizzes=QuizChat(QuizAttempts(QuizRepository()), QuizRepository()),
         )
 
     @cached_property

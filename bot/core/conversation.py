@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from bot.core import texts
 from bot.core.admin import create_invite, grant_role
+from bot.core.buttons import button_maker
 from bot.core.lookup import QuickLookup
 from bot.core.messages import ChannelUser, Inbound, Notice, Outcome, Reply, TextReply
 from bot.core.ports import KnowledgeLookup
+from bot.core.quiz_chat import REUSABLE_ACTIONS, QuizChat
 from bot.core.registration import LEVEL_TOKEN_PREFIX, Registrar
 from bot.core.roles import COMMAND_ROLES, ROLE_NAMES_ZH, Role
 from knowledge.answer import COLLECTION_NAMES
@@ -43,6 +45,7 @@ class Conversation:
     knowledge: KnowledgeLookup
     learners: LearnerRepository
     interactions: InteractionRepository
+    quizzes: QuizChat | None = None
     clock: Callable[[], datetime] = _utc_now
     new_token: Callable[[], str] = lambda: secrets.token_urlsafe(12)
 
@@ -105,6 +108,9 @@ class Conversation:
             return Outcome(tuple(self._command(session, learner, inbound, now)))
         if inbound.kind == "text":
             return Outcome(tuple(self.lookup.ask(session, learner, inbound.text, now=now)), busy=True)
+        if inbound.kind == "file" and inbound.file is not None and self.quizzes is not None:
+            button = button_maker(self.interactions, self.new_token, session, learner.learner_id, now)
+            return Outcome(tuple(self.quizzes.upload(session, learner, inbound.file, button, now=now)))
         return Outcome((TextReply(texts.UNSUPPORTED),))
 
     def _stranger(self, session: Session, inbound: Inbound, now: datetime) -> Outcome:
@@ -129,7 +135,12 @@ class Conversation:
             return Outcome((Notice(texts.BUTTON_EXPIRED),))
         if action.used:
             return Outcome((Notice(texts.ALREADY_DONE),), duplicate=True)
-        self.interactions.mark_action_used(session, token, now)
+        if action.action not in REUSABLE_ACTIONS:
+            self.interactions.mark_action_used(session, token, now)
+        if action.action.startswith(("quiz_", "review_", "publish_")) and self.quizzes is not None:
+            button = button_maker(self.interactions, self.new_token, session, learner.learner_id, now)
+            replies = self.quizzes.press(session, learner, action.action, action.payload, button, now=now)
+            return Outcome(tuple(replies))
         return Outcome(tuple(self.lookup.press(session, learner, action.action, action.payload, now=now)))
 
     def _command(self, session: Session, learner: LearnerRecord, inbound: Inbound, now: datetime) -> list[Reply]:
@@ -145,6 +156,13 @@ class Conversation:
             return self.lookup.ask(session, learner, args, now=now)
         if command == "filter":
             return [TextReply(self._set_filter(session, learner, args))]
+        if command in {"quiz", "stop", "review"} and self.quizzes is not None:
+            button = button_maker(self.interactions, self.new_token, session, learner.learner_id, now)
+            if command == "quiz":
+                return self.quizzes.list_sets(session, learner, button, now=now, all_levels=args.strip() == "全部")
+            if command == "stop":
+                return self.quizzes.stop(session, learner, now=now)
+            return self.quizzes.review(session, learner, button, now=now)
         if command == "whoami":
             return [TextReply(self._whoami(learner))]
         if command == "grant":

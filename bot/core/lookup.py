@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.core import texts
-from bot.core.messages import Button, Notice, Reply, TextReply
+from bot.core.buttons import button_maker
+from bot.core.messages import Notice, Reply, TextReply
 from bot.core.ports import KnowledgeLookup
 from knowledge.answer import COLLECTION_NAMES
 from storage.interaction_repository import InteractionRepository
@@ -48,7 +49,7 @@ class QuickLookup:
         )
         if not answer.found:
             return [TextReply(f"{texts.NOT_FOUND}{texts.NOT_FOUND_HINT}")]
-        button = self._button_factory(session, learner.learner_id, now)
+        button = button_maker(self.interactions, self.new_token, session, learner.learner_id, now)
         source_row = tuple(
             button(
                 texts.BUTTON_OPEN_SOURCE.format(number=s.number),
@@ -99,15 +100,3 @@ class QuickLookup:
                 return [Notice(texts.ALREADY_DONE)]
             return [Notice(texts.THANKS_UP if payload["rating"] > 0 else texts.THANKS_DOWN)]
         return [Notice(texts.BUTTON_EXPIRED)]
-
-    def _button_factory(
-        self, session: Session, learner_id: int, now: datetime
-    ) -> Callable[[str, str, dict[str, Any]], Button]:
-        def make(label: str, action: str, payload: dict[str, Any]) -> Button:
-            token = self.new_token()
-            self.interactions.add_action(
-                session, token=token, learner_id=learner_id, action=action, payload=payload, now=now
-            )
-            return Button(label, token)
-
-        return make
