@@ -54,6 +54,27 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("role", "name", "employee_no", "region", "level"):
         i.add_argument(name)
 
+    p = sub.add_parser(
+        "quiz", help="测验题库: import 检查 / publish 发布 / list 列表 / retire 下线 / template 模板 / retake 补考"
+    )
+    quiz = p.add_subparsers(dest="quiz_action", required=True, metavar="ACTION")
+    q = quiz.add_parser("import", help="读取并检查测验文件 (--dry-run 不发布)")
+    q.add_argument("file", type=Path)
+    q.add_argument("--format", choices=["yaml", "xlsx", "gift", "aiken"])
+    q.add_argument("--dry-run", action="store_true", help="只检查,不发布")
+    q.add_argument("--json", action="store_true")
+    q = quiz.add_parser("publish", help="检查并发布测验 (有任何错误则不发布)")
+    q.add_argument("file", type=Path)
+    q.add_argument("--format", choices=["yaml", "xlsx", "gift", "aiken"])
+    quiz.add_parser("list", help="列出已发布的测验")
+    q = quiz.add_parser("retire", help="下线测验: coach quiz retire ID")
+    q.add_argument("set_id", type=int)
+    q = quiz.add_parser("template", help="生成 Excel 题库模板")
+    q.add_argument("path", type=Path, nargs="?", default=Path("测验模板.xlsx"))
+    q = quiz.add_parser("retake", help="允许某人在本周期补考一次认证测验: coach quiz retake 工号 ID")
+    q.add_argument("employee_no")
+    q.add_argument("set_id", type=int)
+
     p = sub.add_parser("report", help="报表: coach report unanswered 列出最近没找到答案的问题")
     p.add_argument("kind", choices=["unanswered"])
     p.add_argument("--limit", type=int, default=50)

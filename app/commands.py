@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from app.composition import Services
+from app.quiz_commands import cmd_quiz
 from app.settings import Settings
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
@@ -128,6 +129,7 @@ COMMANDS = {
     "run": cmd_run,
     "users": cmd_users,
     "report": cmd_report,
+    "quiz": cmd_quiz,
 }
 
 
