@@ -19,12 +19,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
-## make run: load the bundled sample content (incrementally) and open the chat (console without a Telegram token).
+## make run: load the bundled sample content (incrementally; republishing unchanged quizzes is a no-op)
+## and open the chat (console without a Telegram token).
 run: $(STAMP)
 	$(BIN)/coach db upgrade
 	$(BIN)/coach ingest content/knowledge/cases --collection cases
 	$(BIN)/coach ingest content/knowledge/courses --collection courses
 	$(BIN)/coach ingest content/knowledge/processes --collection processes
+	for f in content/quizzes/*.yaml; do $(BIN)/coach quiz publish "$$f" || exit 1; done
 	$(BIN)/coach run
 
 ## make test: the whole suite (tests needing ../shared skip with a reason when it is absent).

@@ -96,6 +96,12 @@ class QuizRepository:
         record.competency, record.instrument, record.level, record.mode = competency, instrument, level, mode
         record.retired_at = None
         latest = session.scalar(select(func.max(QuizVersion.version)).where(QuizVersion.quiz_set_id == record.id))
+        if latest is not None:
+            current = session.scalar(
+                select(QuizVersion).where(QuizVersion.quiz_set_id == record.id, QuizVersion.version == latest)
+            )
+            if current is not None and current.content == content:  # republishing the same content: no new version
+                return self._published(record, current)
         version = QuizVersion(
             quiz_set_id=record.id,
             version=(latest or 0) + 1,

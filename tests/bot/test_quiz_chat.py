@@ -239,3 +239,29 @@ def test_trainer_uploads_preview_then_confirm_publishes_learners_cannot_upload(w
     done = tap(core, TRAINER, preview.buttons[0][0])[0].text
     assert done == texts.PUBLISH_DONE.format(title="谈判小测", version=1)
     assert "谈判小测" in say(core, ALICE, "/quiz")[0].buttons[0][0].label
+
+
+def test_republishing_makes_a_new_version_only_when_content_changed(world):
+    _core, uow, _clock, tmp_path = world
+    publish(uow, tmp_path)
+    publish(uow, tmp_path)
+    with uow.read() as session:
+        assert [s.version for s in QuizRepository().latest_versions(session)] == [1]
+    (tmp_path / "quiz-practice.yaml").write_text(
+        QUIZ_YAML.format(mode="practice", limit="").replace("题A:", "题A(修订):"), encoding="utf-8"
+    )
+    loaded = load_quiz_file(tmp_path / "quiz-practice.yaml")
+    with uow.begin() as session:
+        published = QuizRepository().publish(
+            session,
+            title=loaded.quiz.title,
+            competency="销售推动力",
+            instrument="situational",
+            level="中级",
+            mode="practice",
+            content=quiz_to_json(loaded.quiz),
+            source_name="x",
+            by=None,
+            now=datetime(2026, 11, 2),
+        )
+    assert published.version == 2
