@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from quizzes.formats.gift import PHP_WS, decode_text, split_lines
+from quizzes.formats.gift import MAX_LISTED, PHP_WS, decode_text, split_lines, summarize_hidden
 from quizzes.imported import ImportedQuestion, ImportProblem, ImportResult
 
 _OPTION = re.compile(r"[A-Z][).]")
@@ -35,6 +35,11 @@ class _Open:
     broken: bool = False  # an error was already reported for it
 
 
+def _short(text: str) -> str:
+    """The start of a long text, to name a question in a message."""
+    return text if len(text) <= 30 else text[:30] + "…"
+
+
 class _AikenReader:
     """Moodle's readquestions() loop, one line at a time, collecting questions and located errors."""
 
@@ -42,9 +47,13 @@ class _AikenReader:
         self.filename = filename
         self.result = ImportResult()
         self.open: _Open | None = None
+        self.hidden = 0
 
     def error(self, line: int, message: str) -> None:
-        """Record a problem at `line` (1-based) of the file."""
+        """Record a problem at `line` (1-based) of the file (beyond MAX_LISTED, only count it)."""
+        if len(self.result.errors) >= MAX_LISTED:
+            self.hidden += 1
+            return
         self.result.errors.append(ImportProblem(f"{self.filename}:{line}", f"第 {line} 行:{message}"))
 
     def read_line(self, number: int, raw: str) -> None:
@@ -62,11 +71,11 @@ class _AikenReader:
     def option(self, number: int, line: str) -> None:
         """`A) text` or `A. text`: one more option of the open question."""
         if self.open is None:
-            self.error(number, f"选项「{line[:30]}」前面没有题目(题干要写在选项之前的一行),已忽略")
+            self.error(number, f"选项「{_short(line)}」前面没有题目(题干要写在选项之前的一行),已忽略")
             return
         text = line[2:].strip(PHP_WS)
         if not text:
-            self.error(number, f"选项「{line}」后面没有文字,题目「{self.open.text[:30]}」没有导入")
+            self.error(number, f"选项「{line}」后面没有文字,题目「{_short(self.open.text)}」没有导入")
             self.open.broken = True
         self.open.options.append(text)
 
@@ -81,7 +90,7 @@ class _AikenReader:
         if len(question.options) < 2:
             self.error(
                 question.line,
-                f"题目「{question.text[:30]}」只有 {len(question.options)} 个选项(第 {number} 行是 ANSWER),"
+                f"题目「{_short(question.text)}」只有 {len(question.options)} 个选项(第 {number} 行是 ANSWER),"
                 "至少需要两个,这道题没有导入",
             )
             return
@@ -91,7 +100,7 @@ class _AikenReader:
             last = chr(ord("A") + len(question.options) - 1)
             self.error(
                 number,
-                f"ANSWER 后的「{letter}」不是 A–{last} 中的一个选项字母(要用大写字母),题目「{question.text[:30]}」没有导入",
+                f"ANSWER 后的「{letter}」不是 A–{last} 中的一个选项字母(要用大写字母),题目「{_short(question.text)}」没有导入",
             )
             return
         self.result.questions.append(
@@ -108,7 +117,7 @@ class _AikenReader:
         """Any other line starts a new question; an unfinished one before it is reported and dropped."""
         if _LOOSE_ANSWER.match(line):
             self.open = None
-            self.error(number, f"「{line[:30]}」要写成大写的「ANSWER:」加英文冒号,否则 Moodle 不认,这道题没有导入")
+            self.error(number, f"「{_short(line)}」要写成大写的「ANSWER:」加英文冒号,否则 Moodle 不认,这道题没有导入")
             return
         if self.open is not None:
             self.unfinished(f"在第 {number} 行下一题开始之前")
@@ -119,7 +128,7 @@ class _AikenReader:
         if self.open is not None and not self.open.broken:
             self.error(
                 self.open.line,
-                f"题目「{self.open.text[:30]}」{where}没有 ANSWER 行,这道题没有导入。"
+                f"题目「{_short(self.open.text)}」{where}没有 ANSWER 行,这道题没有导入。"
                 "每道题要以「ANSWER: 正确选项字母」结束;题干只能占一行。",
             )
 
@@ -134,6 +143,7 @@ def read_aiken(data: bytes, *, filename: str) -> ImportResult:
     for number, line in enumerate(split_lines(text), start=1):
         reader.read_line(number, line)
     reader.unfinished("到文件结尾都")
+    summarize_hidden(reader.result, filename, reader.hidden, 0)
     if not (reader.result.questions or reader.result.errors):
         reader.result.errors.append(ImportProblem(f"{filename}:1", "文件里没有找到任何 Aiken 题目"))
     return reader.result

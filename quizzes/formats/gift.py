@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from quizzes.imported import ImportedQuestion, ImportProblem, ImportResult, Skipped
 
 MAX_BYTES = 5 * 1024 * 1024
+MAX_LISTED = 500  # errors / skipped entries listed one by one; the rest are counted in one summary line
+MAX_CHOICES = 200  # a chat quiz shows a handful of options; this only stops absurd inputs early
 PHP_WS = " \t\n\r\0\x0b"  # what PHP's trim() removes; Moodle trims with it
 FORMATS = ("moodle", "html", "plain", "markdown")
 TRUE_FALSE = ("T", "TRUE", "F", "FALSE")
@@ -66,6 +68,14 @@ def to_plain(text: str, fmt: str) -> str:
         return text
     text = _TAG.sub("", _BR.sub("\n", text))
     return html.unescape(text).replace("\xa0", " ").strip()
+
+
+def summarize_hidden(result: ImportResult, filename: str, errors: int, skipped: int) -> None:
+    """One closing line for the errors / skipped questions beyond MAX_LISTED, so none goes unmentioned."""
+    if errors:
+        result.errors.append(ImportProblem(filename, f"另有 {errors} 处错误未逐条列出,请先修正上面的错误"))
+    if skipped:
+        result.skipped.append(Skipped(filename, f"另有 {skipped} 道无法在聊天测验中作答的题目已跳过,未逐条列出"))
 
 
 @dataclass
@@ -203,6 +213,8 @@ def _weight(answer: str, line: int) -> tuple[float, str]:
 def _multichoice(q: _Question) -> ImportedQuestion:
     """Single choice when some answer starts with `=`, multiple choice (weights like `~%50%`) otherwise."""
     single = "=" in q.answers
+    if q.answers.count("~") + q.answers.count("=") > MAX_CHOICES:
+        raise _Rejected(f"第 {q.line} 行:选项超过 {MAX_CHOICES} 个,请检查花括号里的 ~ 和 = 是否写错")
     parts = q.answers.replace("=", "~=").split("~")
     parts[0] = parts[0].strip(PHP_WS)
     if not parts[0]:
@@ -263,8 +275,8 @@ def _swallowed_question(chunk: _Chunk, filename: str) -> ImportProblem | None:
     number = extra[0]
     return ImportProblem(
         f"{filename}:{number}",
-        f"第 {number} 行:$CATEGORY 行(第 {lines[0][0]} 行)后面缺少空行,Moodle 会把第 {number}–{lines[-1][0]} 行"
-        "当作分类名的一部分,这里的题目不会被导入。请在 $CATEGORY 行后加一个空行。",
+        f"第 {number} 行:$CATEGORY 行(第 {lines[0][0]} 行)后面缺少空行,第 {number}–{lines[-1][0]} 行"
+        "会被 Moodle(和本工具)当作分类名的一部分,其中的题目没有导入。请在 $CATEGORY 行后加一个空行。",
     )
 
 
@@ -299,8 +311,14 @@ def read_gift(data: bytes, *, filename: str) -> ImportResult:
     if text is None:
         result.errors.append(problem or ImportProblem(filename, "无法读取文件"))
         return result
+    hidden = [0, 0]
     for chunk in _chunks(split_lines(text)):
         _read_chunk(chunk, filename, result)
+        for i, found in enumerate((result.errors, result.skipped)):
+            if len(found) > MAX_LISTED:
+                found.pop()
+                hidden[i] += 1
+    summarize_hidden(result, filename, *hidden)
     if not (result.questions or result.skipped or result.errors):
         result.errors.append(ImportProblem(f"{filename}:1", "文件里没有找到任何 GIFT 题目"))
     return result
