@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -74,6 +74,7 @@ StartRefusal = Literal["certification_used", "not_found"]
 @dataclass
 class QuizAttempts:
     repository: QuizRepository
+    _quizzes: dict[int, QuizSet] = field(default_factory=dict, repr=False)  # published versions never change
 
     def available(self, session: Session, *, level: str | None) -> list[PublishedSet]:
         sets = self.repository.latest_versions(session)
@@ -115,9 +116,16 @@ class QuizAttempts:
         )
 
     def quiz_of(self, session: Session, attempt: AttemptRow) -> QuizSet:
-        published = self.repository.version(session, attempt.version_id)
-        assert published is not None
-        return quiz_from_json(published.content)
+        return self._version(session, attempt.version_id)
+
+    def _version(self, session: Session, version_id: int) -> QuizSet:
+        """A published version's quiz, parsed once per process (versions are immutable)."""
+        quiz = self._quizzes.get(version_id)
+        if quiz is None:
+            published = self.repository.version(session, version_id)
+            assert published is not None
+            quiz = self._quizzes[version_id] = quiz_from_json(published.content)
+        return quiz
 
     def current(self, session: Session, attempt: AttemptRow) -> QuestionView | None:
         if attempt.position >= len(attempt.draw):
