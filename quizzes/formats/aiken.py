@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from quizzes.formats.gift import MAX_LISTED, PHP_WS, decode_text, split_lines, summarize_hidden
+from quizzes.formats.gift import PHP_WS, decode_text, iter_lines, too_many
 from quizzes.imported import ImportedQuestion, ImportProblem, ImportResult
 
 _OPTION = re.compile(r"[A-Z][).]")
@@ -47,13 +47,9 @@ class _AikenReader:
         self.filename = filename
         self.result = ImportResult()
         self.open: _Open | None = None
-        self.hidden = 0
 
     def error(self, line: int, message: str) -> None:
-        """Record a problem at `line` (1-based) of the file (beyond MAX_LISTED, only count it)."""
-        if len(self.result.errors) >= MAX_LISTED:
-            self.hidden += 1
-            return
+        """Record a problem at `line` (1-based) of the file."""
         self.result.errors.append(ImportProblem(f"{self.filename}:{line}", f"第 {line} 行:{message}"))
 
     def read_line(self, number: int, raw: str) -> None:
@@ -100,7 +96,8 @@ class _AikenReader:
             last = chr(ord("A") + len(question.options) - 1)
             self.error(
                 number,
-                f"ANSWER 后的「{letter}」不是 A–{last} 中的一个选项字母(要用大写字母),题目「{_short(question.text)}」没有导入",
+                f"ANSWER 后的「{letter}」不是 A–{last} 中的一个选项字母(要用大写字母),"
+                f"题目「{_short(question.text)}」没有导入",
             )
             return
         self.result.questions.append(
@@ -140,10 +137,13 @@ def read_aiken(data: bytes, *, filename: str) -> ImportResult:
     if text is None:
         reader.result.errors.append(problem or ImportProblem(filename, "无法读取文件"))
         return reader.result
-    for number, line in enumerate(split_lines(text), start=1):
+    for number, line in iter_lines(text):
+        if stop := too_many(reader.result, filename, number):
+            reader.result.errors.append(stop)
+            reader.open = None
+            break
         reader.read_line(number, line)
     reader.unfinished("到文件结尾都")
-    summarize_hidden(reader.result, filename, reader.hidden, 0)
     if not (reader.result.questions or reader.result.errors):
         reader.result.errors.append(ImportProblem(f"{filename}:1", "文件里没有找到任何 Aiken 题目"))
     return reader.result

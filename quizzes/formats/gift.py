@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from quizzes.imported import ImportedQuestion, ImportProblem, ImportResult, Skipped
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_LISTED = 500  # errors / skipped entries listed one by one; the rest are counted in one summary line
+MAX_ERRORS = 500  # after this many errors the rest of the file is not examined
+MAX_QUESTIONS = 10_000  # questions + skipped per file; a bigger bank should be split
+MAX_CHUNK_LINES = 1_000  # no real question is that long without a blank line
 MAX_CHOICES = 200  # a chat quiz shows a handful of options; this only stops absurd inputs early
 PHP_WS = " \t\n\r\0\x0b"  # what PHP's trim() removes; Moodle trims with it
 FORMATS = ("moodle", "html", "plain", "markdown")
@@ -57,9 +59,24 @@ def decode_text(data: bytes, filename: str, kind: str) -> tuple[str | None, Impo
         )
 
 
-def split_lines(text: str) -> list[str]:
-    """Lines of a file with any line ending (CRLF, LF or old Mac CR)."""
-    return _LINE_BREAK.split(text)
+def iter_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(1-based number, line) for a text with any line ending (CRLF, LF or old Mac CR), lazily."""
+    start, number = 0, 1
+    for match in _LINE_BREAK.finditer(text):
+        yield number, text[start : match.start()]
+        start, number = match.end(), number + 1
+    yield number, text[start:]
+
+
+def too_many(result: ImportResult, filename: str, line: int) -> ImportProblem | None:
+    """A closing error once a file has too many errors or questions to go on reading it."""
+    if len(result.errors) >= MAX_ERRORS:
+        message = f"错误已超过 {MAX_ERRORS} 处,第 {line} 行起的内容没有再检查。请先修正上面的错误。"
+    elif len(result.questions) + len(result.skipped) >= MAX_QUESTIONS:
+        message = f"题目超过 {MAX_QUESTIONS} 道,第 {line} 行起的内容没有导入。请把文件拆分成几个较小的文件。"
+    else:
+        return None
+    return ImportProblem(f"{filename}:{line}", f"第 {line} 行:{message}")
 
 
 def to_plain(text: str, fmt: str) -> str:
@@ -70,19 +87,12 @@ def to_plain(text: str, fmt: str) -> str:
     return html.unescape(text).replace("\xa0", " ").strip()
 
 
-def summarize_hidden(result: ImportResult, filename: str, errors: int, skipped: int) -> None:
-    """One closing line for the errors / skipped questions beyond MAX_LISTED, so none goes unmentioned."""
-    if errors:
-        result.errors.append(ImportProblem(filename, f"另有 {errors} 处错误未逐条列出,请先修正上面的错误"))
-    if skipped:
-        result.skipped.append(Skipped(filename, f"另有 {skipped} 道无法在聊天测验中作答的题目已跳过,未逐条列出"))
-
-
 @dataclass
 class _Chunk:
     """One question's worth of lines (blank-line separated), with their 1-based line numbers."""
 
     lines: list[tuple[int, str]]
+    last_line: int = 0  # set when the chunk is longer than MAX_CHUNK_LINES and its tail was not kept
 
     @property
     def first_line(self) -> int:
@@ -90,18 +100,21 @@ class _Chunk:
         return next((n for n, line in self.lines if not line.startswith("//")), self.lines[0][0])
 
 
-def _chunks(lines: list[str]) -> Iterator[_Chunk]:
+def _chunks(lines: Iterator[tuple[int, str]]) -> Iterator[_Chunk]:
     """Group trimmed lines into chunks separated by blank lines, as Moodle's readquestions() does."""
-    current: list[tuple[int, str]] = []
-    for number, raw in enumerate(lines, start=1):
+    chunk = _Chunk([])
+    for number, raw in lines:
         line = raw.strip(PHP_WS)
-        if line:
-            current.append((number, line))
-        elif current:
-            yield _Chunk(current)
-            current = []
-    if current:
-        yield _Chunk(current)
+        if not line:
+            if chunk.lines:
+                yield chunk
+                chunk = _Chunk([])
+        elif len(chunk.lines) < MAX_CHUNK_LINES:
+            chunk.lines.append((number, line))
+        else:
+            chunk.last_line = number
+    if chunk.lines:
+        yield chunk
 
 
 def _escape(text: str) -> str:
@@ -168,9 +181,8 @@ def _split_chunk(text: str, location: str, line: int) -> _Question:
     if answers is not None and (sep := answers.rfind("####")) >= 0:
         feedback, answers = answers[sep + 4 :], answers[:sep].strip(PHP_WS)
     qtext, fmt = _with_format(qtext, "moodle")
-    question = _Question(location, line, name, qtext, fmt, answers or "", _plain(feedback, fmt)[0], "")
-    question.qtype = _question_type(answers)
-    return question
+    explanation = _plain(feedback, fmt)[0]
+    return _Question(location, line, name, qtext, fmt, answers or "", explanation, _question_type(answers))
 
 
 def _question_type(answers: str | None) -> str:
@@ -222,8 +234,8 @@ def _multichoice(q: _Question) -> ImportedQuestion:
     options: list[tuple[str, float, str]] = []
     for part in parts:
         fraction, rest = _weight(part.strip(PHP_WS), q.line)
-        text, _, feedback = rest.partition("#")
-        option, feedback_text = _plain(text.strip(PHP_WS), q.fmt)[0], _plain(feedback.strip(PHP_WS), q.fmt)[0]
+        text, _, comment = rest.partition("#")
+        option, feedback_text = _plain(text.strip(PHP_WS), q.fmt)[0], _plain(comment.strip(PHP_WS), q.fmt)[0]
         if not option and not fraction and not feedback_text:
             continue  # Moodle drops completely blank choices when it saves the question
         if not option:
@@ -249,7 +261,7 @@ def _multichoice(q: _Question) -> ImportedQuestion:
 
 def _truefalse(q: _Question) -> ImportedQuestion:
     """`{T#A#B}`: A is shown to whoever picks the wrong answer, B to whoever picks the right one."""
-    bits = q.answers.split("#", 2) + ["", ""]
+    bits = [*q.answers.split("#", 2), "", ""]
     answer = _with_format(bits[0].strip(PHP_WS), q.fmt)[0]
     wrong, right = (_plain(b.strip(PHP_WS), q.fmt)[0] or None for b in bits[1:3])
     is_true = answer in ("T", "TRUE")
@@ -282,6 +294,11 @@ def _swallowed_question(chunk: _Chunk, filename: str) -> ImportProblem | None:
 
 def _read_chunk(chunk: _Chunk, filename: str, result: ImportResult) -> None:
     """Moodle's readquestion() for one chunk: add a question, a skipped entry or an error to `result`."""
+    if chunk.last_line:
+        first = chunk.lines[0][0]
+        message = f"从这一行到第 {chunk.last_line} 行,超过 {MAX_CHUNK_LINES} 行没有空行;题目之间要用空行隔开"
+        result.errors.append(ImportProblem(f"{filename}:{first}", f"第 {first} 行:{message}"))
+        return
     text = "\n".join(" " if line.startswith("//") else line for _, line in chunk.lines).strip(PHP_WS)
     if not text:
         return  # only comments
@@ -311,14 +328,11 @@ def read_gift(data: bytes, *, filename: str) -> ImportResult:
     if text is None:
         result.errors.append(problem or ImportProblem(filename, "无法读取文件"))
         return result
-    hidden = [0, 0]
-    for chunk in _chunks(split_lines(text)):
+    for chunk in _chunks(iter_lines(text)):
+        if stop := too_many(result, filename, chunk.first_line):
+            result.errors.append(stop)
+            break
         _read_chunk(chunk, filename, result)
-        for i, found in enumerate((result.errors, result.skipped)):
-            if len(found) > MAX_LISTED:
-                found.pop()
-                hidden[i] += 1
-    summarize_hidden(result, filename, *hidden)
     if not (result.questions or result.skipped or result.errors):
         result.errors.append(ImportProblem(f"{filename}:1", "文件里没有找到任何 GIFT 题目"))
     return result
