@@ -29,5 +29,5 @@ def configure_logging(*, level: str = "INFO", json_format: bool = False) -> None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "chromadb", "sentence_transformers", "jieba", "urllib3"):
+    for noisy in ("httpx", "httpcore", "chromadb", "sentence_transformers", "jieba", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

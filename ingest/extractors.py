@@ -119,6 +119,9 @@ def _extract_txt(data: bytes) -> _Result:
     return None, [_section(None, _decode_text(data))]
 
 
+_MD_EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+
+
 def _extract_markdown(data: bytes) -> _Result:
     """Markdown: split at #..### headings, ignoring fenced code blocks."""
     sections: list[ExtractedSection] = []
@@ -133,7 +136,7 @@ def _extract_markdown(data: bytes) -> _Result:
             sections.append(_section(heading, "\n".join(lines)))
             heading, lines = match.group(2), []
         else:
-            lines.append(line)
+            lines.append(line if in_fence else _MD_EMPHASIS.sub(lambda m: m.group(1) or m.group(2), line))
     sections.append(_section(heading, "\n".join(lines)))
     title = next((s.heading for s in sections if s.heading), None)
     return title, sections
@@ -278,9 +281,7 @@ def _extract_pdf(data: bytes) -> _Result:
             raise EncryptedFile("PDF 已加密，且加密方式暂不支持读取") from exc
         if not unlocked:
             raise EncryptedFile("文件有密码保护，请去除密码后重新上传")
-    sections = [
-        _section(None, page.extract_text() or "", number) for number, page in enumerate(reader.pages, start=1)
-    ]
+    sections = [_section(None, page.extract_text() or "", number) for number, page in enumerate(reader.pages, start=1)]
     meta_title = ((reader.metadata.title if reader.metadata else None) or "").strip()
     return (meta_title if meta_title.lower() not in ("", "untitled") else None), sections
 

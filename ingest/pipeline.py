@@ -26,6 +26,9 @@ from storage.db import UnitOfWork
 from storage.knowledge_repository import ChunkRecord, KnowledgeRepository
 
 log = logging.getLogger(__name__)
+# Part of every document's hash: bump it when extraction, cleaning or chunking changes, so the next
+# ingest re-reads every file instead of keeping passages made the old way.
+PIPELINE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class IngestPipeline:
             self._store(collection, prepared, removed)
             report.outcomes += [FileOutcome(path, "removed") for path, _ in removed]
             self._on_changed()
+        if self._dense is not None:  # repair what an earlier crash, or a run with the dense side off, left
+            reconcile_dense_index(uow=self._uow, repository=self._repository, dense=self._dense)
         return report
 
     def _prepare(self, path: Path, collection: str) -> tuple[FileOutcome, PreparedDocument | None]:
@@ -111,7 +116,7 @@ class IngestPipeline:
             data = path.read_bytes() if path.stat().st_size <= self._max_bytes else b""
         except OSError:
             return FileOutcome(source, "skipped", reason="文件无法读取", code="unreadable"), None
-        content_hash = hashlib.sha256(data).hexdigest()
+        content_hash = hashlib.sha256(PIPELINE_VERSION.encode() + data).hexdigest()
         with self._uow.read() as session:
             existing = self._repository.find_document(session, collection=collection, source_path=source)
         if existing is not None and existing.content_hash == content_hash and data:

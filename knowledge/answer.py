@@ -17,6 +17,8 @@ from knowledge.search import Passage, SearchResult
 COLLECTION_NAMES = {"cases": "案例库", "courses": "课程", "processes": "流程手册", "general": "综合"}
 _SENTENCE_END = re.compile(r"(?<=[。!?;!?;])|\n")
 NOT_FOUND_HINT = "可以换个说法再问,或者用 /ask 加上更具体的关键词。"
+KEY_SENTENCE_SHARE = 0.5  # a sentence joins the answer when it shares at least half the best one's terms
+MAX_KEY_SENTENCES = 5
 
 
 @dataclass(frozen=True)
@@ -65,18 +67,19 @@ def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: i
     candidates = []
     for number, passage in enumerate(passages, start=1):
         for order, sentence in enumerate(_sentences(passage.text)):
-            score = _overlap(sentence, result.query_terms)
-            candidates.append((-(score * (1.0 if number == 1 else 0.6)), number, order, sentence))
+            score = _overlap(sentence, result.query_terms) * (1.0 if number == 1 else 0.6)
+            candidates.append((-score, number, order, sentence))
+    best = -min((c[0] for c in candidates), default=0.0)
     lines: list[str] = []
     used = 0
-    for _, number, _, sentence in sorted(candidates):
+    for negative_score, number, _, sentence in sorted(candidates):
+        if (best > 0 and -negative_score < best * KEY_SENTENCE_SHARE) or len(lines) == MAX_KEY_SENTENCES:
+            break  # the rest share too little of the question to be worth a learner's 30 seconds
         line = f"{sentence}[{number}]"
         if used + len(line) + 1 > budget:
             continue
         lines.append(line)
         used += len(line) + 1
-        if used > budget * 0.8:
-            break
     if not lines:
         lines = [passages[0].text[: budget - 4] + "…[1]"]
     return MobileAnswer(result.query, True, "\n".join(lines), sources)
