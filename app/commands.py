@@ -23,6 +23,8 @@ def cmd_ingest(args: argparse.Namespace, services: Services) -> int:
     report = services.ingest_pipeline().run(
         args.paths, collection=args.collection, prune=args.prune, progress=not args.no_progress and sys.stderr.isatty()
     )
+    if report.changed:
+        services.search  # noqa: B018 — build and cache the lexical index now, not at the first question
     if args.json:
         _print_json(report.as_json())
     else:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaClientSettings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
@@ -76,7 +77,7 @@ class ChromaDenseIndex:
             part = documents[start : start + 2000]
             collection.upsert(
                 ids=[d.chunk_id for d in part],
-                embeddings=[list(v) for v in vectors[start : start + 2000]],
+                embeddings=np.asarray(vectors[start : start + 2000], dtype=np.float32),
                 documents=[d.text for d in part],
                 metadatas=[{"collection": d.collection} for d in part],
             )

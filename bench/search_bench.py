@@ -1,0 +1,800 @@
+"""Search latency, ingest throughput and memory of PocketCoach: on the real corpus and on a synthetic 100k corpus.
+
+Prints numbers; never asserts. A scaled measurement is printed next to a baseline measured in the same
+process (10k chunks for the 100k synthetic corpus, dense side off for the corpus ingest, lexical for the dense
+query) and the ratio between them. The goal from the issue: p95 under 50 ms at 100k chunks on 2 cores.
+
+    PYTHONPATH=. HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False python bench/search_bench.py [--quick] [--skip-dense]
+        [--json out.json] [--full-tokenise]
+
+Phases (each a function below; the corpus runs last so the MiniLM model does not weigh on the others' memory):
+1. synthetic     — N Chinese-like passages from random.Random(42): Zipf-distributed words of jieba's dictionary.
+                   Tokenising throughput (a 10k sample is tokenised and its token lists are reused cyclically
+                   unless --full-tokenise).
+2. lexical index — LexicalIndex build time, tracemalloc peak, pickle size and load time, search latency.
+3. end to end    — chunks written to SQLite with KnowledgeRepository.replace_document, index built by
+                   `Services.search` (cold, then from the pickle), `services.search.search(q)` latency.
+4. dense         — random unit 384-dim vectors (no model) into Chroma with ChromaDenseIndex.add_vectors;
+                   insert throughput and raw-collection query latency, unfiltered and filtered by collection.
+5. corpus        — ingest ../shared/corpus with the dense side off and on (MiniLM), then search latency over the
+                   dev + holdout questions: the lexical search, the dense query alone, the query embedding alone
+                   (torch default threads vs one thread).
+Peak memory (ru_maxrss, a high-water mark for the whole process) and current RSS after every phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import os
+import pickle
+import random
+import re
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, overload
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # `python bench/search_bench.py` without an installed package
+    sys.path.insert(0, str(REPO))
+
+import jieba  # noqa: E402
+import numpy as np  # noqa: E402
+from langchain_core.embeddings import Embeddings  # noqa: E402
+
+from app.composition import Services  # noqa: E402
+from app.settings import COLLECTIONS, Settings, load_settings  # noqa: E402
+from ingest.pipeline import find_files  # noqa: E402
+from ingest.report import IngestReport  # noqa: E402
+from knowledge.lexical_index import IndexedPassage, LexicalIndex  # noqa: E402
+from knowledge.tokenizer import Tokenizer  # noqa: E402
+from knowledge.vector_store import ChromaDenseIndex, DenseDocument, open_chroma_client  # noqa: E402
+from storage.knowledge_repository import ChunkRecord  # noqa: E402
+
+SHARED = REPO.parent / "shared"
+QUESTION_FILES = (SHARED / "eval" / "dev.jsonl", REPO / "bench" / "eval" / "holdout.jsonl")
+GOAL_P95_MS = 50.0
+CHUNKS_PER_DOC = 100  # synthetic documents: 1,000 documents × 100 chunks at 100k
+DOCS_PER_COMMIT = 100  # SQLite transaction size when writing synthetic documents
+DENSE_DIM = 384  # all-MiniLM-L6-v2
+Tokens = tuple[list[str], list[str]]
+Query = tuple[str, list[str] | None]  # question, collections filter
+
+
+# ── results ──────────────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Row:
+    """One measured number, optionally next to the same metric at the baseline (ratio = value / baseline)."""
+
+    phase: str
+    metric: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_label: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline is None or self.baseline == 0:
+            return None
+        return self.value / self.baseline
+
+
+@dataclass
+class Results:
+    """Everything measured, printed as it comes and as a table at the end."""
+
+    rows: list[Row] = field(default_factory=list)
+    memory: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(
+        self, phase: str, metric: str, value: float, unit: str, *, baseline: float | None = None, vs: str = ""
+    ) -> None:
+        row = Row(phase, metric, value, unit, baseline, vs)
+        self.rows.append(row)
+        ratio = f"   ({row.ratio:.2f}× {vs})" if row.ratio is not None else ""
+        print(f"  {phase:<14} {metric:<44} {_fmt(value):>10} {unit}{ratio}", flush=True)
+
+    def add_latency(
+        self, phase: str, metric: str, samples: Sequence[float], *, baseline: dict[str, float] | None = None,
+        vs: str = "", stats: Sequence[str] = ("p50", "p95"),
+    ) -> dict[str, float]:
+        summary = latency_summary(samples)
+        for stat in stats:
+            base = baseline[stat] if baseline else None
+            self.add(phase, f"{metric} {stat}", summary[stat], "ms", baseline=base, vs=vs)
+        return summary
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        print(f"  note: {text}", flush=True)
+
+    def checkpoint(self, phase: str) -> None:
+        """Peak (ru_maxrss, whole process so far) and current resident memory after a phase."""
+        gc.collect()
+        entry = {"phase": phase, "peak_rss_mb": peak_rss_mb(), "current_rss_mb": current_rss_mb()}
+        self.memory.append(entry)
+        print(f"  [memory after {phase}: peak {entry['peak_rss_mb']:.0f} MB, now {entry['current_rss_mb']:.0f} MB]",
+              flush=True)
+
+
+def _fmt(value: float) -> str:
+    if value == 0 or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
+    """p50 / p95 / max / mean in milliseconds."""
+    ms = np.asarray(seconds, dtype=np.float64) * 1000
+    if ms.size == 0:
+        return {"p50": 0.0, "p95": 0.0, "max": 0.0, "mean": 0.0, "n": 0}
+    return {
+        "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
+        "max": float(ms.max()), "mean": float(ms.mean()), "n": int(ms.size),
+    }
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def current_rss_mb() -> float:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def load_average() -> str:
+    try:
+        return "/".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """(result, seconds)."""
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+def time_each(fn: Callable[[Any], Any], items: Sequence[Any], *, warmup: int = 3) -> list[float]:
+    """Seconds per call of fn(item); the first `warmup` items are run once before, untimed."""
+    for item in items[:warmup]:
+        fn(item)
+    samples = []
+    for item in items:
+        started = time.perf_counter()
+        fn(item)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def folder_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def bench_settings(data_dir: Path, *, dense: bool, min_coverage: float | None = None) -> Settings:
+    """config.toml's settings in a scratch data dir: SQLite, lexical ranking (dense_weight 0), dense side on/off."""
+    settings = load_settings(data_dir=data_dir)
+    retrieval: dict[str, Any] = {"dense_weight": 0.0}
+    if min_coverage is not None:
+        retrieval["min_coverage"] = min_coverage
+    return settings.model_copy(update={
+        "storage": settings.storage.model_copy(update={"database_url": ""}),
+        "vector_store": settings.vector_store.model_copy(update={"mode": "embedded" if dense else "off"}),
+        "retrieval": settings.retrieval.model_copy(update=retrieval),
+    })
+
+
+def size_label(n: int) -> str:
+    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+# ── phase 1: the real corpus ─────────────────────────────────────────────────────────────────────────────
+
+
+def load_questions() -> list[str]:
+    questions = []
+    for path in QUESTION_FILES:
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    questions.append(json.loads(line)["question"])
+    return questions
+
+
+def ingest_corpus(
+    settings: Settings, corpus: Path, res: Results, *, label: str
+) -> tuple[Services, float, IngestReport]:
+    """Ingest the corpus into a fresh data dir; one-time loads (jieba dictionary, model) are timed apart."""
+    services = Services(settings)
+    _, jieba_s = timed(lambda: services.tokenizer.document_tokens("预热分词词典"))
+    pipeline = services.ingest_pipeline()  # migrations, Chroma client
+    if services.dense is not None:
+        _, model_s = timed(lambda: services.embeddings.embed_query("warm up"))
+        res.add("corpus", f"model load + first embedding ({label})", model_s, "s")
+    report, elapsed = timed(lambda: pipeline.run([corpus], collection="general"))
+    res.add("corpus", f"tokenizer load ({label})", jieba_s, "s")
+    return services, elapsed, report
+
+
+def bench_corpus(res: Results, *, skip_dense: bool, repeat: int) -> None:
+    """Ingest throughput (dense off vs on) and search latency on ../shared/corpus."""
+    corpus = SHARED / "corpus"
+    print(f"\n== corpus: {corpus} ==", flush=True)
+    if not corpus.is_dir():
+        res.note(f"corpus part skipped: {corpus} not found (../shared next to the repo)")
+        return
+    files, _ = find_files([corpus])
+    chars = sum(len(p.read_text(encoding="utf-8", errors="replace")) for p in files if p.suffix in {".txt", ".md"})
+    res.add("corpus", "files", len(files), "files")
+    res.add("corpus", "characters (text files)", chars, "chars")
+    modes = [("dense off", False)] + ([] if skip_dense else [("dense on, MiniLM", True)])
+    with tempfile.TemporaryDirectory(prefix="bench-corpus-", ignore_cleanup_errors=True) as tmp:
+        off_seconds: float | None = None
+        services: Services | None = None
+        for label, dense in modes:
+            settings = bench_settings(Path(tmp) / label.split(",")[0].replace(" ", "-"), dense=dense)
+            services, seconds, report = ingest_corpus(settings, corpus, res, label=label)
+            chunks = sum(o.chunks for o in report.outcomes)
+            stored = sum(1 for o in report.outcomes if o.status in {"added", "updated"})
+            base = None if off_seconds is None else off_seconds
+            res.add("corpus", f"ingest time ({label})", seconds, "s", baseline=base, vs="dense off")
+            res.add("corpus", f"ingest files/s ({label})", stored / seconds, "files/s")
+            res.add("corpus", f"ingest chunks/s ({label})", chunks / seconds, "chunks/s",
+                    baseline=None if off_seconds is None else chunks / off_seconds, vs="dense off")
+            res.add("corpus", f"ingest chars/s ({label})", chars / seconds, "chars/s")
+            if off_seconds is None:
+                off_seconds = seconds
+                res.add("corpus", "chunks", chunks, "chunks")
+            res.checkpoint(f"corpus ingest ({label})")
+        assert services is not None
+        bench_corpus_search(res, services, repeat=repeat)
+        services.engine.dispose()
+        del services
+    res.checkpoint("corpus search")
+
+
+def bench_corpus_search(res: Results, services: Services, *, repeat: int) -> None:
+    """Latency of the lexical search, the dense query alone and the query embedding alone, per question."""
+    questions = load_questions()
+    if not questions:
+        res.note("no eval questions found; corpus search latency skipped")
+        return
+    _, cold_s = timed(lambda: services.search)
+    res.add("corpus", "first search: index build from SQLite", cold_s, "s")
+    asked = questions * repeat
+    res.add("corpus", f"questions ({len(questions)} × {repeat})", len(asked), "searches")
+    lexical = res.add_latency("corpus", "lexical search (k=5)", time_each(lambda q: services.search.search(q, k=5),
+                                                                          asked))
+    dense = services.dense
+    if dense is None:
+        return
+    res.add_latency("corpus", "dense query (k=50, MiniLM + Chroma)", time_each(lambda q: dense.search(q, k=50), asked),
+                    baseline=lexical, vs="lexical")
+    bench_query_embedding(res, services, questions)
+
+
+def bench_query_embedding(res: Results, services: Services, questions: Sequence[str]) -> None:
+    """MiniLM query embedding alone, with torch's default thread count and with one thread.
+
+    On a 2-core machine where another process (or our own Chroma/SQLite work) holds a core, torch's intra-op
+    threads wait for each other: one thread is the same speed when idle and far steadier under load."""
+    import torch  # loaded by sentence-transformers already
+
+    default_threads = torch.get_num_threads()
+    embed = services.embeddings.embed_query
+    default = res.add_latency("corpus", f"query embedding alone (torch threads={default_threads})",
+                              time_each(embed, questions, warmup=10))
+    try:
+        torch.set_num_threads(1)
+        res.add_latency("corpus", "query embedding alone (torch threads=1)", time_each(embed, questions, warmup=10),
+                        baseline=default, vs=f"{default_threads} threads")
+    finally:
+        torch.set_num_threads(default_threads)
+
+
+# ── phase 2: the synthetic corpus ────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Words with cumulative Zipf weights (weight of rank r ∝ 1 / r)."""
+
+    words: list[str]
+    cum_weights: list[float]
+
+    def sample(self, rng: random.Random, k: int) -> list[str]:
+        return rng.choices(self.words, cum_weights=self.cum_weights, k=k)
+
+
+def build_vocabulary(size: int = 40_000) -> Vocabulary:
+    """jieba's dictionary words of 1–4 CJK characters, most frequent first, with our domain terms spread over
+    ranks 100–690 (a customer-manager knowledge base uses them often); Zipf weights over the ranks."""
+    cjk_word = re.compile(r"[\u4e00-\u9fff]{1,4}")
+    entries = []
+    with (Path(jieba.__file__).parent / "dict.txt").open(encoding="utf-8") as fh:
+        for line in fh:
+            word, freq, *_ = line.split()
+            if cjk_word.fullmatch(word):
+                entries.append((-int(freq), word))
+    entries.sort()
+    domain_file = resources.files("knowledge").joinpath("dictionaries", "domain_terms.txt")
+    domain = [line.split()[0] for line in domain_file.read_text(encoding="utf-8").splitlines()
+              if line.strip() and not line.startswith("#")]
+    words = [w for _, w in entries if w not in set(domain)][:size]
+    for i, term in enumerate(domain):
+        words.insert(100 + 10 * i, term)
+    words = words[:size]
+    total = 0.0
+    cum = []
+    for rank in range(1, len(words) + 1):
+        total += 1.0 / rank
+        cum.append(total)
+    return Vocabulary(words, cum)
+
+
+@dataclass(frozen=True)
+class SyntheticPassage:
+    chunk_id: str
+    document: int
+    position: int
+    collection: str
+    text: str
+
+
+def generate_passages(n: int, vocab: Vocabulary, rng: random.Random) -> list[SyntheticPassage]:
+    """n passages of 120–300 characters: Zipf words, some numbers, commas and full stops; 100 per document,
+    each document in one of the four collections."""
+    passages = []
+    collection = COLLECTIONS[0]
+    for i in range(n):
+        document, position = divmod(i, CHUNKS_PER_DOC)
+        if position == 0:
+            collection = rng.choice(COLLECTIONS)
+        target = rng.randint(120, 300)
+        parts: list[str] = []
+        length = 0
+        while length < target:
+            for word in vocab.sample(rng, 64):
+                roll = rng.random()
+                if roll < 0.02:
+                    word = f"{word}{rng.randint(1, 999)}"
+                parts.append(word)
+                length += len(word)
+                if roll > 0.93:
+                    parts.append("。" if roll > 0.98 else ",")
+                    length += 1
+                if length >= target:
+                    break
+        passages.append(SyntheticPassage(f"syn{document:05d}-{position:03d}", document, position, collection,
+                                         "".join(parts)))
+    return passages
+
+
+def generate_queries(n: int, vocab: Vocabulary, rng: random.Random) -> list[Query]:
+    """Questions of 2–6 words from the same distribution; every third one filtered to 1–2 collections."""
+    queries: list[Query] = []
+    for i in range(n):
+        text = "".join(vocab.sample(rng, rng.randint(2, 6))) + rng.choice(["", "?", "吗", "怎么办"])
+        collections = sorted(rng.sample(COLLECTIONS, rng.randint(1, 2))) if i % 3 == 2 else None
+        queries.append((text, collections))
+    return queries
+
+
+def bench_tokenising(
+    res: Results, tokenizer: Tokenizer, passages: Sequence[SyntheticPassage], sample: int
+) -> list[Tokens]:
+    """Tokenise the first `sample` passages (all of them with --full-tokenise); extrapolate to all."""
+    texts = [p.text for p in passages[:sample]]
+    tokens, seconds = timed(lambda: [tokenizer.document_tokens(t) for t in texts])
+    chars = sum(len(t) for t in texts)
+    res.add("synthetic", f"tokenise {len(texts):,} passages", seconds, "s")
+    res.add("synthetic", "tokenise passages/s", len(texts) / seconds, "passages/s")
+    res.add("synthetic", "tokenise chars/s", chars / seconds, "chars/s")
+    if sample < len(passages):
+        res.add("synthetic", f"tokenise {len(passages):,} passages (extrapolated)", seconds * len(passages) / sample,
+                "s")
+        res.note(f"token lists of the first {sample:,} passages are reused cyclically for all {len(passages):,} "
+                 f"chunks (term frequencies scale ×{len(passages) / sample:.0f}); --full-tokenise to tokenise all")
+    words = sum(len(w) for w, _ in tokens) / len(tokens)
+    grams = sum(len(b) for _, b in tokens) / len(tokens)
+    res.add("synthetic", "words per passage (mean)", words, "tokens")
+    res.add("synthetic", "bigrams per passage (mean)", grams, "tokens")
+    return tokens
+
+
+def tokens_of(tokens: Sequence[Tokens], i: int) -> Tokens:
+    return tokens[i % len(tokens)]
+
+
+# ── phase 3: the lexical index ───────────────────────────────────────────────────────────────────────────
+
+
+def indexed_passages(passages: Sequence[SyntheticPassage], tokens: Sequence[Tokens], n: int) -> list[IndexedPassage]:
+    return [IndexedPassage(p.chunk_id, p.collection, *tokens_of(tokens, i)) for i, p in enumerate(passages[:n])]
+
+
+def lexical_query(
+    tokenizer: Tokenizer, index: LexicalIndex, question: str, collections: Sequence[str] | None, candidates: int
+) -> None:
+    """What `KnowledgeSearch.search` asks of the lexical side: query terms, then BM25 + coverage."""
+    terms = tokenizer.query_terms(question)
+    index.search(
+        words=terms.words,
+        expansions=terms.expansions,
+        synonyms_of={w: tokenizer.synonyms.get(w, ()) for w in (*terms.words, *terms.key_words)},
+        bigrams=terms.bigrams,
+        key_words=terms.key_words,
+        collections=collections,
+        limit=candidates,
+    )
+
+
+def bench_lexical_index(
+    res: Results, tokenizer: Tokenizer, passages: Sequence[SyntheticPassage], tokens: Sequence[Tokens],
+    queries: Sequence[Query], sizes: Sequence[int], settings: Settings,
+) -> dict[int, dict[str, float]]:
+    """Build time, tracemalloc peak, pickle size/load time and search latency at each size (first = baseline)."""
+    print("\n== lexical index (synthetic) ==", flush=True)
+    base: dict[str, Any] = {}
+    summaries: dict[int, dict[str, float]] = {}
+    for n in sizes:
+        rows = indexed_passages(passages, tokens, n)
+        measured = _lexical_at_size(res, tokenizer, rows, queries, settings, base=base, vs=size_label(sizes[0]))
+        summaries[n] = measured["search"]
+        base = base or measured
+        del rows
+        res.checkpoint(f"lexical index {size_label(n)}")
+    return summaries
+
+
+def _lexical_at_size(
+    res: Results, tokenizer: Tokenizer, rows: list[IndexedPassage], queries: Sequence[Query], settings: Settings,
+    *, base: dict[str, Any], vs: str,
+) -> dict[str, Any]:
+    label = size_label(len(rows))
+    vs = vs if base else ""
+    bigram_weight = settings.retrieval.bigram_weight
+    gc.collect()
+    index, build_s = timed(lambda: LexicalIndex(rows, bigram_weight=bigram_weight))
+    res.add("lexical", f"build {label}", build_s, "s", baseline=base.get("build"), vs=vs)
+    del index
+    gc.collect()
+    tracemalloc.start()
+    index, traced_s = timed(lambda: LexicalIndex(rows, bigram_weight=bigram_weight))
+    peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    res.add("lexical", f"build {label} tracemalloc peak", peak_mb, "MB", baseline=base.get("peak"), vs=vs)
+    res.add("lexical", f"build {label} time under tracemalloc", traced_s, "s")
+    res.add("lexical", f"vocabulary {label} (words + bigrams)", len(index.words.vocab) + len(index.bigrams.vocab),
+            "terms")
+    res.add("lexical", f"postings {label} (matrix non-zeros)", index.words.matrix.nnz + index.bigrams.matrix.nnz,
+            "entries")
+    with tempfile.TemporaryDirectory(prefix="bench-pickle-") as tmp:
+        path = Path(tmp) / "lexical-index.pickle"
+        with path.open("wb") as fh:  # the tuple LexicalIndexStore writes
+            _, dump_s = timed(lambda: pickle.dump((1, bigram_weight, index), fh, protocol=pickle.HIGHEST_PROTOCOL))
+        size_mb = path.stat().st_size / 2**20
+        with path.open("rb") as fh:
+            _, load_s = timed(lambda: pickle.load(fh))
+    res.add("lexical", f"pickle {label} size", size_mb, "MB", baseline=base.get("pickle"), vs=vs)
+    res.add("lexical", f"pickle {label} dump", dump_s, "s")
+    res.add("lexical", f"pickle {label} load", load_s, "s", baseline=base.get("load"), vs=vs)
+    candidates = settings.retrieval.candidates
+    terms = time_each(lambda q: tokenizer.query_terms(q[0]), queries)
+    searches = time_each(lambda q: lexical_query(tokenizer, index, q[0], q[1], candidates), queries)
+    filtered = [s for s, q in zip(searches, queries, strict=True) if q[1]]
+    return {
+        "build": build_s, "peak": peak_mb, "pickle": size_mb, "load": load_s,
+        "terms": res.add_latency("lexical", f"query_terms {label}", terms, baseline=base.get("terms"), vs=vs),
+        "search": res.add_latency("lexical", f"search {label} (terms+BM25+coverage)", searches,
+                                  baseline=base.get("search"), vs=vs, stats=("p50", "p95", "max")),
+        "filtered": res.add_latency("lexical", f"search {label} with collection filter", filtered,
+                                    baseline=base.get("filtered"), vs=vs),
+    }
+
+
+# ── phase 4: end to end over SQLite ──────────────────────────────────────────────────────────────────────
+
+
+def write_synthetic_db(services: Services, passages: Sequence[SyntheticPassage], tokens: Sequence[Tokens]) -> None:
+    """Store the passages as documents of CHUNKS_PER_DOC chunks, DOCS_PER_COMMIT documents per transaction."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    repository = services.repository
+    by_doc: dict[int, list[ChunkRecord]] = {}
+    collection_of: dict[int, str] = {}
+    for i, p in enumerate(passages):
+        words, bigrams = tokens_of(tokens, i)
+        by_doc.setdefault(p.document, []).append(
+            ChunkRecord(p.chunk_id, p.collection, p.position, "", p.text, tuple(words), tuple(bigrams))
+        )
+        collection_of[p.document] = p.collection
+    documents = sorted(by_doc)
+    for start in range(0, len(documents), DOCS_PER_COMMIT):
+        with services.uow.begin() as session:
+            for doc in documents[start : start + DOCS_PER_COMMIT]:
+                repository.replace_document(
+                    session, collection=collection_of[doc], source_path=f"/synthetic/doc{doc:05d}.txt",
+                    source_name=f"doc{doc:05d}.txt", content_hash=f"{doc:064x}", title=f"合成文档 {doc}",
+                    chunks=by_doc[doc], now=now,
+                )
+    with services.uow.begin() as session:
+        repository.bump_generation(session)
+
+
+def bench_end_to_end(
+    res: Results, passages: Sequence[SyntheticPassage], tokens: Sequence[Tokens], queries: Sequence[Query],
+    sizes: Sequence[int],
+) -> dict[int, dict[str, float]]:
+    """`services.search.search(q, k=5)` over a SQLite knowledge base of n synthetic chunks (dense side off)."""
+    print("\n== end to end: Services.search over SQLite (synthetic, dense off, min_coverage 0) ==", flush=True)
+    res.note("end to end uses retrieval.min_coverage=0 so every query fetches its passages from SQLite")
+    base: dict[str, Any] = {}
+    summaries: dict[int, dict[str, float]] = {}
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="bench-e2e-", ignore_cleanup_errors=True) as tmp:
+            measured = _end_to_end_at_size(res, Path(tmp), passages[:n], tokens, queries, base=base,
+                                           vs=size_label(sizes[0]))
+        summaries[n] = measured["e2e"]
+        base = base or measured
+        res.checkpoint(f"end to end {size_label(n)}")
+    return summaries
+
+
+def _write_and_build(
+    settings: Settings, passages: Sequence[SyntheticPassage], tokens: Sequence[Tokens]
+) -> tuple[float, float]:
+    """Seconds to write the chunks to SQLite, and for the first `Services.search` (index from the rows, pickled)."""
+    writer = Services(settings)
+    _ = writer.uow  # migrations: not part of the write time
+    _, write_s = timed(lambda: write_synthetic_db(writer, passages, tokens))
+    _, cold_s = timed(lambda: writer.search)
+    writer.engine.dispose()
+    return write_s, cold_s
+
+
+def _end_to_end_at_size(
+    res: Results, data_dir: Path, passages: Sequence[SyntheticPassage], tokens: Sequence[Tokens],
+    queries: Sequence[Query], *, base: dict[str, Any], vs: str,
+) -> dict[str, Any]:
+    n = len(passages)
+    label = size_label(n)
+    vs = vs if base else ""
+    settings = bench_settings(data_dir, dense=False, min_coverage=0.0)
+    write_s, cold_s = _write_and_build(settings, passages, tokens)
+    gc.collect()
+    res.add("end-to-end", f"SQLite write {label} (replace_document)", n / write_s, "chunks/s",
+            baseline=base.get("write"), vs=vs)
+    res.add("end-to-end", f"SQLite size {label}", folder_mb(data_dir), "MB")
+    res.add("end-to-end", f"first search {label}: index from SQLite + pickle", cold_s, "s",
+            baseline=base.get("cold"), vs=vs)
+    services = Services(settings)
+    _ = services.uow  # migrations check: not part of the index load
+    _, warm_s = timed(lambda: services.search)  # a restart: the pickle is current
+    res.add("end-to-end", f"restart {label}: index from pickle", warm_s, "s", baseline=base.get("warm"), vs=vs)
+    results = []
+    samples = time_each(lambda q: results.append(services.search.search(q[0], k=5, collections=q[1])), queries)
+    results = results[-len(queries) :]  # without the warm-up calls
+    summary = res.add_latency("end-to-end", f"services.search {label}", samples, baseline=base.get("e2e"), vs=vs,
+                              stats=("p50", "p95", "max"))
+    res.add("end-to-end", f"abstained {label}", 100 * sum(r.abstained for r in results) / len(results),
+            "% of queries")
+    services.engine.dispose()
+    return {"write": n / write_s, "cold": cold_s, "warm": warm_s, "e2e": summary}
+
+
+# ── phase 5: the dense side, without a model ─────────────────────────────────────────────────────────────
+
+
+class _NoModel(Embeddings):
+    """Proves no model runs: the synthetic dense phase uses precomputed vectors only."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise RuntimeError("the synthetic dense benchmark must not embed text")
+
+    def embed_query(self, text: str) -> list[float]:
+        raise RuntimeError("the synthetic dense benchmark must not embed text")
+
+
+class _RowsAsLists(Sequence[list[float]]):
+    """An (n, dim) float32 array seen as rows of Python floats.
+
+    `ChromaDenseIndex.add_vectors` turns each row into `list(row)`; rows of a NumPy array would become lists of
+    np.float32, which chromadb 1.5 rejects. Converting lazily keeps 100k × 384 Python floats out of memory.
+    """
+
+    def __init__(self, array: np.ndarray) -> None:
+        self._array = array
+
+    def __len__(self) -> int:
+        return len(self._array)
+
+    @overload
+    def __getitem__(self, index: int) -> list[float]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[float]]: ...  # type: ignore[override]
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        return self._array[index].tolist()
+
+    def __iter__(self) -> Iterator[list[float]]:
+        for row in self._array:
+            yield row.tolist()
+
+
+def unit_vectors(n: int, seed: int) -> np.ndarray:
+    vectors = np.random.default_rng(seed).standard_normal((n, DENSE_DIM), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
+
+
+def bench_dense(
+    res: Results, passages: Sequence[SyntheticPassage], sizes: Sequence[int], *, n_queries: int, n_filtered: int
+) -> dict[int, dict[str, float]]:
+    """Insert throughput and query latency of embedded Chroma with random unit vectors at each size."""
+    print("\n== dense side (synthetic): embedded Chroma, random unit 384-dim vectors, no model ==", flush=True)
+    res.note("dense synthetic: random normalised 384-dim vectors, no embedding model (add the MiniLM query "
+             "embedding measured on the corpus for a real dense query)")
+    queries = unit_vectors(n_queries, seed=7)
+    rng = random.Random(42)
+    filters = [rng.choice(COLLECTIONS) for _ in range(n_filtered)]
+    base: dict[str, Any] = {}
+    summaries: dict[int, dict[str, float]] = {}
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="bench-chroma-", ignore_cleanup_errors=True) as tmp:
+            measured = _dense_at_size(res, Path(tmp), passages[:n], queries, filters, base=base,
+                                      vs=size_label(sizes[0]))
+        summaries[n] = measured["query"]
+        base = base or measured
+        res.checkpoint(f"dense {size_label(n)}")
+    return summaries
+
+
+def _dense_at_size(
+    res: Results, folder: Path, passages: Sequence[SyntheticPassage], queries: np.ndarray, filters: list[str],
+    *, base: dict[str, Any], vs: str,
+) -> dict[str, Any]:
+    n = len(passages)
+    label = size_label(n)
+    vs = vs if base else ""
+    client = open_chroma_client(mode="embedded", path=folder / "chroma", host="", port=1)
+    index = ChromaDenseIndex(client=client, embeddings=_NoModel(), collection_name="bench-synthetic")
+    documents = [DenseDocument(p.chunk_id, p.collection, p.text) for p in passages]
+    vectors = _RowsAsLists(unit_vectors(n, seed=42))
+    _, insert_s = timed(lambda: index.add_vectors(documents, vectors))
+    res.add("dense", f"insert {label} (add_vectors)", insert_s, "s", baseline=base.get("insert_s"), vs=vs)
+    res.add("dense", f"insert {label} throughput", n / insert_s, "vectors/s", baseline=base.get("insert_rate"), vs=vs)
+    res.add("dense", f"Chroma folder {label}", folder_mb(folder), "MB")
+    collection = client.get_collection("bench-synthetic")  # the raw chromadb collection: query by vector
+
+    def query(item: tuple[np.ndarray, str | None]) -> None:
+        vector, only = item
+        where = {"collection": {"$in": [only]}} if only else None
+        collection.query(query_embeddings=[vector.tolist()], n_results=50, where=where)  # type: ignore[arg-type]
+
+    unfiltered = time_each(query, [(q, None) for q in queries])
+    filtered = time_each(query, list(zip(queries[: len(filters)], filters, strict=True)))
+    return {
+        "insert_s": insert_s, "insert_rate": n / insert_s,
+        "query": res.add_latency("dense", f"query {label} (k=50)", unfiltered, baseline=base.get("query"), vs=vs,
+                                 stats=("p50", "p95", "max")),
+        "filtered": res.add_latency("dense", f"query {label} (k=50, where one collection)", filtered,
+                                    baseline=base.get("filtered"), vs=vs),
+    }
+
+
+# ── main ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def print_table(res: Results) -> None:
+    print("\n" + "=" * 110)
+    print(f"{'phase':<12}{'metric':<50}{'value':>12} {'unit':<12}{'baseline':>12} {'ratio':>9}")
+    print("-" * 110)
+    for row in res.rows:
+        base = f"{_fmt(row.baseline)} @{row.baseline_label}" if row.baseline is not None else ""
+        ratio = f"{row.ratio:.2f}×" if row.ratio is not None else ""
+        print(f"{row.phase:<12}{row.metric:<50}{_fmt(row.value):>12} {row.unit:<12}{base:>12} {ratio:>9}")
+    print("-" * 110)
+    print("memory: " + "; ".join(f"{m['phase']}: peak {m['peak_rss_mb']:.0f} / now {m['current_rss_mb']:.0f} MB"
+                                 for m in res.memory))
+    for note in res.notes:
+        print(f"note: {note}")
+
+
+def verdict(res: Results, label: str, summary: dict[str, float] | None) -> None:
+    if summary is None:
+        return
+    state = "under" if summary["p95"] < GOAL_P95_MS else "OVER"
+    line = f"goal p95 < {GOAL_P95_MS:.0f} ms — {label}: p95 {summary['p95']:.1f} ms ({state})"
+    res.notes.append(line)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="10k synthetic chunks (1k baseline) instead of 100k")
+    parser.add_argument("--skip-dense", action="store_true", help="no MiniLM corpus ingest, no Chroma phase")
+    parser.add_argument("--json", type=Path, metavar="OUT", help="also write every number to this JSON file")
+    parser.add_argument("--full-tokenise", action="store_true", help="tokenise every synthetic passage (slow)")
+    parser.add_argument("--queries", type=int, default=300, help="synthetic queries (default 300)")
+    parser.add_argument("--repeat", type=int, default=5, help="times each corpus question is asked (default 5)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+
+    n, baseline = (10_000, 1_000) if args.quick else (100_000, 10_000)
+    sample = n if args.full_tokenise else min(n, 10_000)
+    sizes = [baseline, n]
+    started = time.perf_counter()
+    res = Results()
+    print(f"PocketCoach search benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+          f"synthetic {n:,} chunks (baseline {baseline:,}), load average {load_average()}", flush=True)
+    res.checkpoint("start")
+
+    print(f"\n== synthetic corpus: {n:,} passages, random.Random(42) ==", flush=True)
+    rng = random.Random(42)
+    vocab, vocab_s = timed(build_vocabulary)
+    res.add("synthetic", "vocabulary (jieba dict + domain terms, Zipf)", len(vocab.words), "words")
+    passages, gen_s = timed(lambda: generate_passages(n, vocab, rng))
+    res.add("synthetic", f"generate {n:,} passages", gen_s + vocab_s, "s")
+    res.add("synthetic", "passage length (mean)", sum(len(p.text) for p in passages) / n, "chars")
+    queries = generate_queries(args.queries, vocab, rng)
+    settings = load_settings(data_dir=Path(tempfile.gettempdir()))
+    tokenizer = Tokenizer()
+    tokenizer.document_tokens("预热")
+    tokens = bench_tokenising(res, tokenizer, passages, sample)
+    res.checkpoint("synthetic generation + tokenising")
+
+    lexical = bench_lexical_index(res, tokenizer, passages, tokens, queries, sizes, settings)
+    e2e = bench_end_to_end(res, passages, tokens, queries, sizes)
+    dense = None
+    if args.skip_dense:
+        res.note("dense phases skipped (--skip-dense)")
+    else:
+        dense = bench_dense(res, passages, sizes, n_queries=args.queries, n_filtered=min(50, args.queries))
+    del passages, tokens
+    # Last, so the MiniLM model (torch) does not inflate the memory of the synthetic phases.
+    bench_corpus(res, skip_dense=args.skip_dense, repeat=args.repeat)
+
+    label = size_label(n)
+    verdict(res, f"lexical index search at {label}", lexical.get(n))
+    verdict(res, f"services.search (lexical + SQLite) at {label}", e2e.get(n))
+    verdict(res, f"Chroma query by vector at {label} (no model)", dense.get(n) if dense else None)
+    res.add("total", "benchmark wall time", time.perf_counter() - started, "s")
+    res.notes.append(f"load average (1/5/15 min) at the end: {load_average()} on {os.cpu_count()} CPUs — other "
+                     "processes on the machine skew every latency above")
+    print_table(res)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "synthetic_chunks": n, "baseline_chunks": baseline, "tokenised_sample": sample,
+            "rows": [asdict(r) | {"ratio": r.ratio} for r in res.rows], "memory": res.memory, "notes": res.notes,
+        }
+        args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
