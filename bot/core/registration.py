@@ -20,6 +20,7 @@ from storage.learner_repository import LearnerRepository, RegistrationState
 
 INVITE_PATTERN = re.compile(r"^INV-[A-Z0-9]{6}$")
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9]{4,20}$")
+NOT_A_NAME = re.compile(r"[??!!,,。;;::、\d]")
 LEVEL_TOKEN_PREFIX = "reg-level-"
 LEVEL_BUTTONS = (tuple(Button(level, f"{LEVEL_TOKEN_PREFIX}{i}") for i, level in enumerate(LEVELS, start=1)),)
 
@@ -64,8 +65,8 @@ class Registrar:
     ) -> list[Reply]:
         data = dict(state.data)
         if state.step == "name":
-            if not 2 <= len(text) <= 20 or text.startswith("/"):
-                return [TextReply(texts.BAD_NAME)]
+            if not 2 <= len(text) <= 20 or text.startswith("/") or NOT_A_NAME.search(text):
+                return [TextReply(texts.BAD_NAME)]  # a question typed before registering is not a name
             data["name"] = text
             self._save(session, user, RegistrationState("employee_no", data), now)
             return [TextReply(texts.ASK_EMPLOYEE_NO)]

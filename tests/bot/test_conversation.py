@@ -177,3 +177,9 @@ def test_registration_survives_a_restart(core, tmp_path):
         uow=core.uow, knowledge=FakeKnowledge(), learners=LearnerRepository(), interactions=InteractionRepository()
     )
     assert say(restarted, ALICE, "C3003")[0].text == texts.ASK_REGION
+
+
+def test_a_question_typed_at_the_name_step_is_not_taken_as_a_name(core):
+    say(core, BOB, "/help")
+    assert say(core, BOB, "投诉受理后多久回访客户?")[0].text == texts.BAD_NAME
+    assert say(core, BOB, "李四")[0].text == texts.ASK_EMPLOYEE_NO

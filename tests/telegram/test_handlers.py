@@ -30,7 +30,7 @@ from bot.core.messages import DocumentReply, ImageReply, Inbound, Outcome, TextR
 from storage.db import UnitOfWork, create_database_engine
 from tests.telegram.conftest import ALICE, BOB, CAROL, TOKEN, ApiCall, FakeBotApi, Harness, MakeHarness, texts_of
 
-QUESTION = "投诉处理流程是什么"
+QUESTION = "投诉受理后多久回访客户,回访记录的备注怎么写"
 TOKEN_SECRET = TOKEN.split(":", 1)[1]  # the secret half, however a URL encodes the ':'
 INCIDENT = re.compile(r"^出了点问题,请稍后再试 \(编号 ([0-9a-f]{8})\)$")
 
@@ -403,3 +403,8 @@ def test_the_redactor_also_cleans_tracebacks():
     assert redactor.filter(record)
     assert TOKEN_SECRET not in logging.Formatter().format(record)
     assert "<redacted>/getUpdates" in logging.Formatter().format(record)
+
+
+def test_an_injected_request_without_an_updater_request_builds(services: Services):
+    app = telegram_app.build_application(services=services, settings=services.settings, request=HTTPXRequest())
+    assert app.bot.base_url.endswith("/bot" + TOKEN)

@@ -126,6 +126,11 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
         .post_init(set_bot_commands)
     )
+    # The getUpdates timeouts must be set before a request object: PTB refuses them afterwards.
+    if updater_request is None:
+        builder = builder.get_updates_connect_timeout(CONNECT_TIMEOUT).get_updates_read_timeout(READ_TIMEOUT)
+    else:
+        builder = builder.get_updates_request(updater_request)
     if request is None:
         builder = (
             builder.connect_timeout(CONNECT_TIMEOUT)
@@ -135,10 +140,6 @@ def build_application(
         )
     else:
         builder = builder.request(request)
-    if updater_request is None:
-        builder = builder.get_updates_connect_timeout(CONNECT_TIMEOUT).get_updates_read_timeout(READ_TIMEOUT)
-    else:
-        builder = builder.get_updates_request(updater_request)
     application = builder.build()
     register_handlers(application, TelegramHandlers(conversation or services.conversation, retry=retry))
     return application
