@@ -15,6 +15,7 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0"
 COPY pyproject.toml constraints.txt ./
 COPY app ./app
 COPY bot ./bot
+COPY certification ./certification
 COPY ingest ./ingest
 COPY knowledge ./knowledge
 COPY quizzes ./quizzes

@@ -9,6 +9,8 @@ from functools import cached_property
 from app.settings import Settings
 from bot.core.conversation import Conversation
 from bot.core.quiz_chat import QuizChat
+from bot.core.record_chat import RecordChat
+from certification.radar import render_radar_png
 from ingest.pipeline import IngestPipeline
 from knowledge.abstention import AbstentionPolicy
 from knowledge.answer import ExtractiveAnswerer, MobileAnswer
@@ -24,6 +26,7 @@ from storage.interaction_repository import InteractionRepository
 from storage.knowledge_repository import KnowledgeRepository
 from storage.learner_repository import LearnerRepository
 from storage.quiz_repository import QuizRepository
+from storage.record_repository import RecordRepository
 from storage.schema import upgrade_to_head
 
 
@@ -121,7 +124,8 @@ class Services:
             knowledge=_ServicesKnowledge(self),
             learners=LearnerRepository(),
             interactions=InteractionRepository(),
-            quizzes=QuizChat(QuizAttempts(QuizRepository()), QuizRepository()),
+            quizzes=QuizChat(QuizAttempts(QuizRepository(), RecordRepository()), QuizRepository()),
+            records=RecordChat(RecordRepository(), LearnerRepository(), render_radar=render_radar_png),
         )
 
     @cached_property

@@ -20,14 +20,17 @@ from __future__ import annotations
 import importlib.util
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.projections.polar import PolarAxes
 
 from quizzes.competency import VALUE_CREATION
 
@@ -97,7 +100,7 @@ def radar_title(*, learner_name: str, target_level: str) -> str:
     return f"{learner_name} · 能力雷达(目标:{target_level})"
 
 
-def _checked_levels(levels: dict[str, int | None]) -> dict[str, int | None]:
+def _checked_levels(levels: Mapping[str, int | None]) -> dict[str, int | None]:
     unknown = sorted(set(levels) - set(RADAR_AXES))
     if unknown:
         raise ValueError(f"unknown competencies {unknown}; the radar shows {list(RADAR_AXES)}")
@@ -107,7 +110,7 @@ def _checked_levels(levels: dict[str, int | None]) -> dict[str, int | None]:
     return {axis: levels.get(axis) for axis in RADAR_AXES}
 
 
-def render_radar_png(*, learner_name: str, levels: dict[str, int | None], target_level: str) -> bytes:
+def render_radar_png(*, learner_name: str, levels: Mapping[str, int | None], target_level: str) -> bytes:
     """A 600×600 PNG radar of the learner's 等级 (missing ones drawn as 0 and marked) against the target."""
     if target_level not in TARGET_PROFILES:
         raise ValueError(f"unknown job level {target_level!r}; expected one of {list(TARGET_PROFILES)}")
@@ -123,7 +126,7 @@ def render_radar_png(*, learner_name: str, levels: dict[str, int | None], target
     figure = Figure(figsize=(FIGURE_INCHES, FIGURE_INCHES), dpi=FIGURE_DPI)
     FigureCanvasAgg(figure)
     figure.subplots_adjust(left=0.19, right=0.81, bottom=0.08, top=0.8)
-    ax = figure.add_subplot(projection="polar")
+    ax = cast(PolarAxes, figure.add_subplot(projection="polar"))
     ax.set_theta_offset(math.pi / 2)
     ax.set_theta_direction(-1)
     ax.set_ylim(0, MAX_LEVEL)
@@ -133,13 +136,11 @@ def render_radar_png(*, learner_name: str, levels: dict[str, int | None], target
     ax.fill(closed_angles, [*target_values, target_values[0]], color="#d9822b", alpha=0.12)
     ax.plot(closed_angles, [*current_values, current_values[0]], color="#1f6fb2", linewidth=2, marker="o")
     ax.fill(closed_angles, [*current_values, current_values[0]], color="#1f6fb2", alpha=0.25)
-    handles = [ax.lines[1], ax.lines[0]]
+    handles: list[Artist] = [ax.lines[1], ax.lines[0]]
     labels = ["当前", "目标"]
     if missing:
         missing_angles = [angles[RADAR_AXES.index(axis)] for axis in missing]
-        handles.append(
-            ax.scatter(missing_angles, [0] * len(missing), marker="X", s=90, color="#c0392b", zorder=5)
-        )
+        handles.append(ax.scatter(missing_angles, [0] * len(missing), marker="X", s=90, color="#c0392b", zorder=5))
         labels.append("未测(按0绘制)")
 
     tick_font = cjk_font(12)

@@ -19,6 +19,7 @@ from quizzes.engine import DrawnQuestion, draw_for_seed, grade, is_correct
 from quizzes.model import Question, QuizSet
 from quizzes.serialization import quiz_from_json
 from storage.quiz_repository import AttemptRow, PublishedSet, QuizRepository
+from storage.record_repository import RecordRepository
 
 REVIEW_INTERVALS = (timedelta(days=1), timedelta(days=3))  # after the 1st and 2nd right answer in a row
 RIGHT_IN_A_ROW_TO_LEAVE = 2
@@ -74,6 +75,7 @@ StartRefusal = Literal["certification_used", "not_found"]
 @dataclass
 class QuizAttempts:
     repository: QuizRepository
+    records: RecordRepository | None = None  # certification results go to the record in the same transaction
     _quizzes: dict[int, QuizSet] = field(default_factory=dict, repr=False)  # published versions never change
 
     def available(self, session: Session, *, level: str | None) -> list[PublishedSet]:
@@ -187,6 +189,12 @@ class QuizAttempts:
         self.repository.finish_attempt(
             session, attempt.attempt_id, status="expired" if expired else "finished", level=level, now=now
         )
+        if attempt.mode == "certification" and self.records is not None:
+            self.records.add_entry(
+                session, learner_id=attempt.learner_id, competency=quiz.competency, instrument=quiz.instrument,
+                raw_score=correct, max_score=len(attempt.draw), level=level, cycle=attempt.cycle, now=now,
+                attempt_id=attempt.attempt_id,
+            )
         by_key = {q.key: q for q in quiz.questions}
         missed = tuple(
             by_key[key]

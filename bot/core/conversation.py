@@ -21,6 +21,7 @@ from bot.core.lookup import QuickLookup
 from bot.core.messages import ChannelUser, Inbound, Notice, Outcome, Reply, TextReply
 from bot.core.ports import KnowledgeLookup
 from bot.core.quiz_chat import REUSABLE_ACTIONS, QuizChat
+from bot.core.record_chat import RecordChat
 from bot.core.registration import LEVEL_TOKEN_PREFIX, Registrar
 from bot.core.roles import COMMAND_ROLES, ROLE_NAMES_ZH, Role
 from knowledge.answer import COLLECTION_NAMES
@@ -46,6 +47,7 @@ class Conversation:
     learners: LearnerRepository
     interactions: InteractionRepository
     quizzes: QuizChat | None = None
+    records: RecordChat | None = None
     clock: Callable[[], datetime] = _utc_now
     new_token: Callable[[], str] = lambda: secrets.token_urlsafe(12)
 
@@ -163,6 +165,12 @@ class Conversation:
             if command == "stop":
                 return self.quizzes.stop(session, learner, now=now)
             return self.quizzes.review(session, learner, button, now=now)
+        if command in {"record", "rate", "team"} and self.records is not None:
+            if command == "record":
+                return self.records.show(session, learner, now=now)
+            if command == "rate":
+                return self.records.rate(session, learner, args, now=now)
+            return self.records.team(session, learner, now=now)
         if command == "whoami":
             return [TextReply(self._whoami(learner))]
         if command == "grant":
@@ -175,7 +183,11 @@ class Conversation:
 
     @staticmethod
     def _help(learner: LearnerRecord) -> str:
-        extra = {Role.ADMIN: texts.HELP_ADMIN + texts.HELP_TRAINER, Role.TRAINER: texts.HELP_TRAINER}
+        extra = {
+            Role.ADMIN: texts.HELP_ADMIN + texts.HELP_TRAINER + texts.HELP_SUPERVISOR,
+            Role.TRAINER: texts.HELP_TRAINER,
+            Role.SUPERVISOR: texts.HELP_SUPERVISOR,
+        }
         return texts.HELP + extra.get(Role(learner.role), "")
 
     def _set_filter(self, session: Session, learner: LearnerRecord, args: str) -> str:

@@ -29,9 +29,11 @@ HELP = (
     "• /filter 案例|课程|流程|全部:只查某一类资料\n"
     "• /quiz:按级别做情境测验;/stop 放弃当前测验\n"
     "• /review:复习错题本\n"
+    "• /record:我的认证记录、还差什么、能否晋级\n"
     "• /whoami:查看我的登记信息\n"
     "• /help:显示这条帮助"
 )
+HELP_SUPERVISOR = "\n主管:\n• /team:团队认证概况\n• /rate 工号 能力 工具 分数:录入评估人评分"
 HELP_ADMIN = "\n管理员:\n• /grant 工号 角色(学员/培训师/主管/管理员)\n• /invite 角色 姓名 工号 地区 级别:生成邀请码"
 HELP_TRAINER = (
     "\n培训师:\n• /unanswered:最近没找到答案的问题\n• 直接发送测验文件(.yaml/.xlsx/GIFT/Aiken):预览后确认发布"
@@ -120,3 +122,10 @@ PUBLISH_DONE = "已发布:{title}(第 {version} 版)"
 PUBLISH_NEEDS_DETAILS = "这个文件只包含题目。请用 YAML 或 Excel 模板写明测验信息后再发送。"
 FILE_NOT_ALLOWED = "只有培训师可以上传测验文件。想查资料请直接输入问题。"
 FILE_UNSUPPORTED = "不认识这个文件格式。测验文件支持 .yaml .xlsx 和 GIFT/Aiken(.gift.txt/.aiken.txt)。"
+
+# --- the certification record ------------------------------------------------------------------
+RATE_USAGE = "用法:/rate 工号 能力 工具 分数,例如:/rate A1001 销售推动力 结构化访谈 2(分数 1–3)"
+RATE_DONE = "已记录:{name} {competency} {instrument} 等级{level}({cycle})。"
+RATE_BAD_INSTRUMENT = "「{instrument}」不是「{competency}」由评估人评分的工具;可选:{choices}"
+TEAM_NONE = "您名下还没有团队成员。管理员可以用 coach users supervise 设置。"
+TEAM_TITLE = "团队认证概况({cycle})"

@@ -1,0 +1,138 @@
+"""The certification record (append-only) and job level changes. Never commits; never updates an entry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from certification.model import RecordEntry
+from storage.models import JobLevelChange, Learner, QuizAttempt, QuizSetRecord, QuizVersion, RecordEntryRow
+
+
+class RecordRepository:
+    def add_entry(
+        self,
+        session: Session,
+        *,
+        learner_id: int,
+        competency: str,
+        instrument: str,
+        raw_score: int,
+        max_score: int | None,
+        level: int,
+        cycle: str,
+        now: datetime,
+        entered_by: int | None = None,
+        attempt_id: int | None = None,
+        supersedes: int | None = None,
+        reason: str = "",
+    ) -> int:
+        row = RecordEntryRow(
+            learner_id=learner_id,
+            competency=competency,
+            instrument=instrument,
+            raw_score=raw_score,
+            max_score=max_score,
+            level=level,
+            cycle=cycle,
+            recorded_at=now,
+            entered_by=entered_by,
+            attempt_id=attempt_id,
+            supersedes=supersedes,
+            reason=reason,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+    def entry(self, session: Session, entry_id: int) -> RecordEntryRow | None:
+        return session.get(RecordEntryRow, entry_id)
+
+    def entries(
+        self, session: Session, *, learner_ids: list[int] | None = None, cycle: str | None = None
+    ) -> list[RecordEntry]:
+        """Entries as plain records, oldest first (corrections included: the rules decide what counts)."""
+        assessor = aliased(Learner)
+        query = (
+            select(
+                RecordEntryRow,
+                Learner.employee_no,
+                Learner.name,
+                assessor.employee_no,
+                QuizSetRecord.title,
+                QuizVersion.version,
+            )
+            .join(Learner, Learner.id == RecordEntryRow.learner_id)
+            .outerjoin(assessor, assessor.id == RecordEntryRow.entered_by)
+            .outerjoin(QuizAttempt, QuizAttempt.id == RecordEntryRow.attempt_id)
+            .outerjoin(QuizVersion, QuizVersion.id == QuizAttempt.version_id)
+            .outerjoin(QuizSetRecord, QuizSetRecord.id == QuizVersion.quiz_set_id)
+            .order_by(RecordEntryRow.recorded_at, RecordEntryRow.id)
+        )
+        if learner_ids is not None:
+            query = query.where(RecordEntryRow.learner_id.in_(learner_ids))
+        if cycle is not None:
+            query = query.where(RecordEntryRow.cycle == cycle)
+        return [
+            RecordEntry(
+                entry_id=row.id,
+                learner_id=row.learner_id,
+                employee_no=employee_no,
+                learner_name=name,
+                competency=row.competency,
+                instrument=row.instrument,
+                raw_score=row.raw_score,
+                max_score=row.max_score,
+                level=row.level,
+                cycle=row.cycle,
+                recorded_at=row.recorded_at,
+                entered_by=assessor_no,
+                attempt_id=row.attempt_id,
+                quiz_title=title,
+                quiz_version=version,
+                supersedes=row.supersedes,
+                reason=row.reason,
+            )
+            for row, employee_no, name, assessor_no, title, version in session.execute(query).tuples()
+        ]
+
+    def job_level(self, session: Session, learner_id: int) -> tuple[str, str | None]:
+        """(current certified job level, the cycle of the last promotion or None)."""
+        last = session.scalar(
+            select(JobLevelChange).where(JobLevelChange.learner_id == learner_id).order_by(JobLevelChange.id.desc())
+        )
+        if last is not None:
+            return last.to_level, last.cycle
+        return session.get_one(Learner, learner_id).level, None
+
+    def promote(
+        self,
+        session: Session,
+        *,
+        learner_id: int,
+        from_level: str,
+        to_level: str,
+        cycle: str,
+        now: datetime,
+        by: int | None,
+    ) -> None:
+        session.add(
+            JobLevelChange(
+                learner_id=learner_id,
+                from_level=from_level,
+                to_level=to_level,
+                cycle=cycle,
+                changed_at=now,
+                changed_by=by,
+            )
+        )
+
+    def team(self, session: Session, supervisor_id: int) -> list[Learner]:
+        return list(
+            session.scalars(select(Learner).where(Learner.supervisor_id == supervisor_id).order_by(Learner.employee_no))
+        )
+
+    def set_supervisor(self, session: Session, *, learner_id: int, supervisor_id: int | None) -> None:
+        session.get_one(Learner, learner_id).supervisor_id = supervisor_id
