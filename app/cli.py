@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.record_commands import add_record_parser
 from app.settings import COLLECTIONS, Settings, SettingsError, load_settings
 
 
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     g = users.add_parser("grant", help="授予角色: coach users grant 工号 角色")
     g.add_argument("employee_no")
     g.add_argument("role", help="学员/培训师/主管/管理员 (或 learner/trainer/supervisor/admin)")
+    s = users.add_parser("supervise", help="设置主管: coach users supervise 工号 主管工号 (主管工号写 - 表示取消)")
+    s.add_argument("employee_no")
+    s.add_argument("supervisor_no")
     i = users.add_parser("invite", help="生成邀请码: coach users invite 角色 姓名 工号 地区 级别")
     for name in ("role", "name", "employee_no", "region", "level"):
         i.add_argument(name)
@@ -74,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     q = quiz.add_parser("retake", help="允许某人在本周期补考一次认证测验: coach quiz retake 工号 ID")
     q.add_argument("employee_no")
     q.add_argument("set_id", type=int)
+
+    add_record_parser(sub)
 
     p = sub.add_parser("report", help="报表: coach report unanswered 列出最近没找到答案的问题")
     p.add_argument("kind", choices=["unanswered"])

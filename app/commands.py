@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.composition import Services
 from app.quiz_commands import cmd_quiz
+from app.record_commands import cmd_record
 from app.settings import Settings
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
@@ -106,7 +107,9 @@ def cmd_users(args: argparse.Namespace, services: Services) -> int:
         for learner in admin.list_learners():
             print(f"{learner.employee_no}\t{learner.name}\t{learner.region}\t{learner.level}\t{learner.role}")
         return 0
-    if args.users_action == "grant":
+    if args.users_action == "supervise":
+        ok, message = admin.supervise(args.employee_no, args.supervisor_no)
+    elif args.users_action == "grant":
         ok, message = admin.grant(args.employee_no, args.role)
     else:
         ok, message = admin.invite(args.role, args.name, args.employee_no, args.region, args.level)
@@ -132,6 +135,7 @@ COMMANDS = {
     "users": cmd_users,
     "report": cmd_report,
     "quiz": cmd_quiz,
+    "record": cmd_record,
 }
 
 

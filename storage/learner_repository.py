@@ -68,6 +68,9 @@ class LearnerRepository:
     def set_role(self, session: Session, learner_id: int, role: str) -> None:
         session.get_one(Learner, learner_id).role = role
 
+    def set_supervisor(self, session: Session, learner_id: int, supervisor_id: int | None) -> None:
+        session.get_one(Learner, learner_id).supervisor_id = supervisor_id
+
     def set_collection_filter(self, session: Session, learner_id: int, value: str) -> None:
         session.get_one(Learner, learner_id).collection_filter = value
 

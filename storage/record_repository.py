@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from certification.model import RecordEntry
-from storage.models import JobLevelChange, Learner, QuizAttempt, QuizSetRecord, QuizVersion, RecordEntryRow
+from certification.model import AnsweredQuestion, RecordEntry
+from storage.models import (
+    AttemptAnswer,
+    JobLevelChange,
+    Learner,
+    QuizAttempt,
+    QuizSetRecord,
+    QuizVersion,
+    RecordEntryRow,
+)
 
 
 class RecordRepository:
@@ -97,6 +106,39 @@ class RecordRepository:
             )
             for row, employee_no, name, assessor_no, title, version in session.execute(query).tuples()
         ]
+
+    def certification_answers(self, session: Session) -> list[AnsweredQuestion]:
+        """Every answer of every certification attempt, with the question's text (for xAPI exports)."""
+        query = (
+            select(AttemptAnswer, QuizAttempt, Learner.employee_no, Learner.name, QuizVersion, QuizSetRecord)
+            .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
+            .join(Learner, Learner.id == QuizAttempt.learner_id)
+            .join(QuizVersion, QuizVersion.id == QuizAttempt.version_id)
+            .join(QuizSetRecord, QuizSetRecord.id == QuizVersion.quiz_set_id)
+            .where(QuizAttempt.mode == "certification")
+            .order_by(AttemptAnswer.attempt_id, AttemptAnswer.position)
+        )
+        stems: dict[int, dict[str, str]] = {}
+        answers = []
+        for answer, attempt, employee_no, name, version, quiz_set in session.execute(query).tuples():
+            if version.id not in stems:
+                stems[version.id] = {q["key"]: q["stem"] for q in json.loads(version.content)["questions"]}
+            answers.append(
+                AnsweredQuestion(
+                    attempt_id=attempt.id,
+                    employee_no=employee_no,
+                    learner_name=name,
+                    question_key=answer.question_key,
+                    question_text=stems[version.id].get(answer.question_key, ""),
+                    correct=answer.correct,
+                    answered_at=answer.answered_at,
+                    competency=quiz_set.competency,
+                    instrument=quiz_set.instrument,
+                    quiz_title=quiz_set.title,
+                    quiz_version=version.version,
+                )
+            )
+        return answers
 
     def job_level(self, session: Session, learner_id: int) -> tuple[str, str | None]:
         """(current certified job level, the cycle of the last promotion or None)."""

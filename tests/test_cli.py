@@ -102,3 +102,39 @@ def test_users_invite_grant_and_list(tmp_path, capsys, monkeypatch):
     assert main([*data, "users", "invite", "国王", "某人", "X0001", "某地", "初级"]) == 1
     assert main([*data, "users", "list"]) == 0
     assert main([*data, "report", "unanswered"]) == 0
+
+
+def test_record_commands_rate_correct_promote_and_export(tmp_path, capsys, monkeypatch):
+    import csv
+    import io
+
+    from certification.exports import validate_statements
+
+    monkeypatch.setenv("COACH_VECTOR_STORE__MODE", "off")
+    data = ["--data-dir", str(tmp_path)]
+    services_dir = tmp_path
+    from app.composition import Services
+    from app.settings import load_settings
+    from bot.core.messages import ChannelUser
+    from bot.core.roles import Role
+
+    core = Services(load_settings(data_dir=services_dir)).conversation
+    core.provision(
+        ChannelUser("console", "a"), name="评估人", employee_no="S1", region="省", level="高级", role=Role.SUPERVISOR
+    )
+    core.provision(
+        ChannelUser("console", "b"), name="学员甲", employee_no="L1", region="省", level="初级", role=Role.LEARNER
+    )
+    assert main([*data, "users", "supervise", "L1", "S1"]) == 0
+    assert main([*data, "record", "rate", "L1", "销售推动力", "结构化访谈", "2", "--by", "S1"]) == 0
+    assert main([*data, "record", "rate", "L1", "销售推动力", "知识测验", "2", "--by", "S1"]) == 1
+    assert (
+        main([*data, "record", "correct", "1", "--score", "3", "--level", "3", "--reason", "复核", "--by", "S1"]) == 0
+    )
+    assert main([*data, "record", "promote", "L1"]) == 1  # the assessment does not support it yet
+    assert "晋级中级需要" in capsys.readouterr().out
+    assert main([*data, "record", "export", "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
+    assert rows[0][0] == "工号" and len(rows) == 3 and {r[-5] for r in rows[1:]} >= {"复核"}
+    assert main([*data, "record", "export", "--format", "xapi", "--out", str(tmp_path / "x.json")]) == 0
+    validate_statements(__import__("json").loads((tmp_path / "x.json").read_text(encoding="utf-8")))

@@ -69,3 +69,15 @@ class UserAdmin:
     def invite(self, *fields: str) -> tuple[bool, str]:
         with self.uow.begin() as session:
             return create_invite(session, self.learners, list(fields), now=self.clock())
+
+    def supervise(self, employee_no: str, supervisor_no: str) -> tuple[bool, str]:
+        """Put a learner in a supervisor's team ("-" removes them from any team)."""
+        with self.uow.begin() as session:
+            learner = self.learners.find_by_employee_no(session, employee_no.upper())
+            supervisor = (
+                None if supervisor_no == "-" else self.learners.find_by_employee_no(session, supervisor_no.upper())
+            )
+            if learner is None or (supervisor is None and supervisor_no != "-"):
+                return False, texts.GRANT_UNKNOWN.format(employee_no=employee_no if learner is None else supervisor_no)
+            self.learners.set_supervisor(session, learner.learner_id, supervisor.learner_id if supervisor else None)
+        return True, f"已设置:{learner.name} 的主管为 {supervisor.name if supervisor else '(无)'}"
