@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.core import texts
-from bot.core.messages import ImageReply, Reply, TextReply
+from bot.core.messages import DocumentReply, ImageReply, Reply, TextReply
+from certification.exports import TeamRow, team_overview_xlsx
 from certification.rules import JOB_COMPETENCIES, format_result
 from certification.views import learner_record
 from quizzes.attempts import half_year_cycle
@@ -97,6 +98,7 @@ class RecordChat:
         cycle = half_year_cycle(now)
         cycle_entries = self.records.entries(session, cycle=cycle)
         lines = [texts.TEAM_TITLE.format(cycle=cycle)]
+        rows: list[TeamRow] = []
         for member in members:
             job_level, last_cycle = self.records.job_level(session, member.id)
             view = learner_record(
@@ -108,9 +110,24 @@ class RecordChat:
                 last_promotion_cycle=last_cycle,
             )
             started = any(e.learner_id == member.id for e in cycle_entries)
-            levels = " ".join(
-                f"{c[:2]}{format_result(level) if level is not None else '—'}" for c, level in view.levels.items()
-            )
+            level_texts = {c: format_result(level) for c, level in view.levels.items() if level is not None}
+            levels = " ".join(f"{c[:2]}{level_texts.get(c, '—')}" for c in view.levels)
             status = "可晋级" if view.assessment.eligible else ("未开始" if not started else "未达标")
             lines.append(f"{member.employee_no} {member.name}({job_level}):{levels} · {status}")
-        return [TextReply("\n".join(lines))]
+            rows.append(
+                TeamRow(
+                    member.employee_no,
+                    member.name,
+                    job_level,
+                    level_texts,
+                    view.assessment.eligible,
+                    view.assessment.next_level or "",
+                    ";".join(view.assessment.reasons),
+                    started,
+                )
+            )
+        workbook = team_overview_xlsx(rows)
+        return [
+            TextReply("\n".join(lines)),
+            DocumentReply(f"团队认证概况-{cycle}.xlsx", workbook, caption="团队概况(Excel)"),
+        ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 
 import pytest
+from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -145,7 +147,9 @@ def test_assessors_rate_and_supervisors_see_their_team(world):
     assert done == "已记录:学员1 销售推动力 结构化访谈 等级2(2026H2)。"
     wrong = core.handle(Inbound.from_text(SUPERVISOR, "/rate L4001 销售推动力 知识测验 2")).replies[0].text
     assert "不是「销售推动力」由评估人评分的工具" in wrong
-    team = core.handle(Inbound.from_text(SUPERVISOR, "/team")).replies[0].text
-    assert "L4001 学员1(初级)" in team and "L4002 学员2(初级)" in team and "未开始" in team
+    overview, workbook = core.handle(Inbound.from_text(SUPERVISOR, "/team")).replies
+    assert "L4001 学员1(初级)" in overview.text and "L4002 学员2(初级)" in overview.text and "未开始" in overview.text
+    sheet = load_workbook(io.BytesIO(workbook.data)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["L4001", "L4002"]
     with uow.read() as session:
         assert session.scalar(select(func.count()).select_from(RecordEntryRow)) == 1
