@@ -12,7 +12,7 @@ from quizzes.attempts import half_year_cycle
 from quizzes.competency import INSTRUMENTS
 from quizzes.formats.excel import write_template
 from quizzes.loading import load_quiz_file
-from quizzes.serialization import quiz_to_json
+from quizzes.publishing import publish_quiz_set
 from storage.learner_repository import LearnerRepository
 from storage.quiz_repository import QuizRepository
 
@@ -77,14 +77,10 @@ def _import_or_publish(args: argparse.Namespace, services: Services, *, publish:
         return 1
     quiz = loaded.quiz
     with services.uow.begin() as session:
-        published = QuizRepository().publish(
+        published = publish_quiz_set(
             session,
-            title=quiz.title,
-            competency=quiz.competency,
-            instrument=quiz.instrument,
-            level=quiz.level,
-            mode=quiz.mode,
-            content=quiz_to_json(quiz),
+            QuizRepository(),
+            quiz,
             source_name=args.file.name,
             by=None,
             now=_now(),

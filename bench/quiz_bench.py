@@ -28,7 +28,7 @@ from knowledge.answer import compose_answer
 from knowledge.search import SearchResult
 from quizzes.attempts import QuizAttempts
 from quizzes.model import Option, Question, QuizSet
-from quizzes.serialization import quiz_to_json
+from quizzes.publishing import publish_quiz_set
 from storage.db import UnitOfWork, create_database_engine
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
@@ -87,18 +87,7 @@ def run_core(url: str, learners: int, questions: int) -> tuple[float, int]:
     )
     with uow.begin() as session:
         quiz = _quiz(questions)
-        repository.publish(
-            session,
-            title=quiz.title,
-            competency=quiz.competency,
-            instrument=quiz.instrument,
-            level=quiz.level,
-            mode=quiz.mode,
-            content=quiz_to_json(quiz),
-            source_name="bench",
-            by=None,
-            now=datetime(2026, 11, 1),
-        )
+        publish_quiz_set(session, repository, quiz, source_name="bench", by=None, now=datetime(2026, 11, 1))
     users = [ChannelUser("bench", str(i)) for i in range(learners)]
     pending: dict[str, TextReply] = {}
     for i, user in enumerate(users):

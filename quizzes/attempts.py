@@ -191,8 +191,15 @@ class QuizAttempts:
         )
         if attempt.mode == "certification" and self.records is not None:
             self.records.add_entry(
-                session, learner_id=attempt.learner_id, competency=quiz.competency, instrument=quiz.instrument,
-                raw_score=correct, max_score=len(attempt.draw), level=level, cycle=attempt.cycle, now=now,
+                session,
+                learner_id=attempt.learner_id,
+                competency=quiz.competency,
+                instrument=quiz.instrument,
+                raw_score=correct,
+                max_score=len(attempt.draw),
+                level=level,
+                cycle=attempt.cycle,
+                now=now,
                 attempt_id=attempt.attempt_id,
             )
         by_key = {q.key: q for q in quiz.questions}

@@ -20,7 +20,7 @@ from quizzes.attempts import AnswerOutcome, AttemptResult, QuestionView, QuizAtt
 from quizzes.competency import INSTRUMENTS
 from quizzes.loading import guess_format, load_quiz_file
 from quizzes.model import Question
-from quizzes.serialization import quiz_to_json
+from quizzes.publishing import publish_quiz_set
 from storage.learner_repository import LearnerRecord
 from storage.quiz_repository import AttemptRow, QuizRepository
 
@@ -180,17 +180,8 @@ class QuizChat:
         if not loaded.ok or loaded.quiz is None:
             return [TextReply(texts.PUBLISH_ERRORS.format(count=len(loaded.result.errors), errors=""))]
         quiz = loaded.quiz
-        published = self.repository.publish(
-            session,
-            title=quiz.title,
-            competency=quiz.competency,
-            instrument=quiz.instrument,
-            level=quiz.level,
-            mode=quiz.mode,
-            content=quiz_to_json(quiz),
-            source_name=upload.filename,
-            by=learner.learner_id,
-            now=now,
+        published = publish_quiz_set(
+            session, self.repository, quiz, source_name=upload.filename, by=learner.learner_id, now=now
         )
         return [TextReply(texts.PUBLISH_DONE.format(title=published.title, version=published.version))]
 
