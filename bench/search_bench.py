@@ -112,8 +112,14 @@ class Results:
         print(f"  {phase:<14} {metric:<44} {_fmt(value):>10} {unit}{ratio}", flush=True)
 
     def add_latency(
-        self, phase: str, metric: str, samples: Sequence[float], *, baseline: dict[str, float] | None = None,
-        vs: str = "", stats: Sequence[str] = ("p50", "p95"),
+        self,
+        phase: str,
+        metric: str,
+        samples: Sequence[float],
+        *,
+        baseline: dict[str, float] | None = None,
+        vs: str = "",
+        stats: Sequence[str] = ("p50", "p95"),
     ) -> dict[str, float]:
         summary = latency_summary(samples)
         for stat in stats:
@@ -130,8 +136,10 @@ class Results:
         gc.collect()
         entry = {"phase": phase, "peak_rss_mb": peak_rss_mb(), "current_rss_mb": current_rss_mb()}
         self.memory.append(entry)
-        print(f"  [memory after {phase}: peak {entry['peak_rss_mb']:.0f} MB, now {entry['current_rss_mb']:.0f} MB]",
-              flush=True)
+        print(
+            f"  [memory after {phase}: peak {entry['peak_rss_mb']:.0f} MB, now {entry['current_rss_mb']:.0f} MB]",
+            flush=True,
+        )
 
 
 def _fmt(value: float) -> str:
@@ -146,8 +154,11 @@ def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
     if ms.size == 0:
         return {"p50": 0.0, "p95": 0.0, "max": 0.0, "mean": 0.0, "n": 0}
     return {
-        "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
-        "max": float(ms.max()), "mean": float(ms.mean()), "n": int(ms.size),
+        "p50": float(np.percentile(ms, 50)),
+        "p95": float(np.percentile(ms, 95)),
+        "max": float(ms.max()),
+        "mean": float(ms.mean()),
+        "n": int(ms.size),
     }
 
 
@@ -199,11 +210,13 @@ def bench_settings(data_dir: Path, *, dense: bool, min_coverage: float | None = 
     retrieval: dict[str, Any] = {"dense_weight": 0.0}
     if min_coverage is not None:
         retrieval["min_coverage"] = min_coverage
-    return settings.model_copy(update={
-        "storage": settings.storage.model_copy(update={"database_url": ""}),
-        "vector_store": settings.vector_store.model_copy(update={"mode": "embedded" if dense else "off"}),
-        "retrieval": settings.retrieval.model_copy(update=retrieval),
-    })
+    return settings.model_copy(
+        update={
+            "storage": settings.storage.model_copy(update={"database_url": ""}),
+            "vector_store": settings.vector_store.model_copy(update={"mode": "embedded" if dense else "off"}),
+            "retrieval": settings.retrieval.model_copy(update=retrieval),
+        }
+    )
 
 
 def size_label(n: int) -> str:
@@ -261,8 +274,14 @@ def bench_corpus(res: Results, *, skip_dense: bool, repeat: int) -> None:
             base = None if off_seconds is None else off_seconds
             res.add("corpus", f"ingest time ({label})", seconds, "s", baseline=base, vs="dense off")
             res.add("corpus", f"ingest files/s ({label})", stored / seconds, "files/s")
-            res.add("corpus", f"ingest chunks/s ({label})", chunks / seconds, "chunks/s",
-                    baseline=None if off_seconds is None else chunks / off_seconds, vs="dense off")
+            res.add(
+                "corpus",
+                f"ingest chunks/s ({label})",
+                chunks / seconds,
+                "chunks/s",
+                baseline=None if off_seconds is None else chunks / off_seconds,
+                vs="dense off",
+            )
             res.add("corpus", f"ingest chars/s ({label})", chars / seconds, "chars/s")
             if off_seconds is None:
                 off_seconds = seconds
@@ -285,13 +304,19 @@ def bench_corpus_search(res: Results, services: Services, *, repeat: int) -> Non
     res.add("corpus", "first search: index build from SQLite", cold_s, "s")
     asked = questions * repeat
     res.add("corpus", f"questions ({len(questions)} × {repeat})", len(asked), "searches")
-    lexical = res.add_latency("corpus", "lexical search (k=5)", time_each(lambda q: services.search.search(q, k=5),
-                                                                          asked))
+    lexical = res.add_latency(
+        "corpus", "lexical search (k=5)", time_each(lambda q: services.search.search(q, k=5), asked)
+    )
     dense = services.dense
     if dense is None:
         return
-    res.add_latency("corpus", "dense query (k=50, MiniLM + Chroma)", time_each(lambda q: dense.search(q, k=50), asked),
-                    baseline=lexical, vs="lexical")
+    res.add_latency(
+        "corpus",
+        "dense query (k=50, MiniLM + Chroma)",
+        time_each(lambda q: dense.search(q, k=50), asked),
+        baseline=lexical,
+        vs="lexical",
+    )
     bench_query_embedding(res, services, questions)
 
 
@@ -304,12 +329,18 @@ def bench_query_embedding(res: Results, services: Services, questions: Sequence[
 
     default_threads = torch.get_num_threads()
     embed = services.embeddings.embed_query
-    default = res.add_latency("corpus", f"query embedding alone (torch threads={default_threads})",
-                              time_each(embed, questions, warmup=10))
+    default = res.add_latency(
+        "corpus", f"query embedding alone (torch threads={default_threads})", time_each(embed, questions, warmup=10)
+    )
     try:
         torch.set_num_threads(1)
-        res.add_latency("corpus", "query embedding alone (torch threads=1)", time_each(embed, questions, warmup=10),
-                        baseline=default, vs=f"{default_threads} threads")
+        res.add_latency(
+            "corpus",
+            "query embedding alone (torch threads=1)",
+            time_each(embed, questions, warmup=10),
+            baseline=default,
+            vs=f"{default_threads} threads",
+        )
     finally:
         torch.set_num_threads(default_threads)
 
@@ -340,8 +371,11 @@ def build_vocabulary(size: int = 40_000) -> Vocabulary:
                 entries.append((-int(freq), word))
     entries.sort()
     domain_file = resources.files("knowledge").joinpath("dictionaries", "domain_terms.txt")
-    domain = [line.split()[0] for line in domain_file.read_text(encoding="utf-8").splitlines()
-              if line.strip() and not line.startswith("#")]
+    domain = [
+        line.split()[0]
+        for line in domain_file.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     words = [w for _, w in entries if w not in set(domain)][:size]
     for i, term in enumerate(domain):
         words.insert(100 + 10 * i, term)
@@ -387,8 +421,9 @@ def generate_passages(n: int, vocab: Vocabulary, rng: random.Random) -> list[Syn
                     length += 1
                 if length >= target:
                     break
-        passages.append(SyntheticPassage(f"syn{document:05d}-{position:03d}", document, position, collection,
-                                         "".join(parts)))
+        passages.append(
+            SyntheticPassage(f"syn{document:05d}-{position:03d}", document, position, collection, "".join(parts))
+        )
     return passages
 
 
@@ -413,10 +448,13 @@ def bench_tokenising(
     res.add("synthetic", "tokenise passages/s", len(texts) / seconds, "passages/s")
     res.add("synthetic", "tokenise chars/s", chars / seconds, "chars/s")
     if sample < len(passages):
-        res.add("synthetic", f"tokenise {len(passages):,} passages (extrapolated)", seconds * len(passages) / sample,
-                "s")
-        res.note(f"token lists of the first {sample:,} passages are reused cyclically for all {len(passages):,} "
-                 f"chunks (term frequencies scale ×{len(passages) / sample:.0f}); --full-tokenise to tokenise all")
+        res.add(
+            "synthetic", f"tokenise {len(passages):,} passages (extrapolated)", seconds * len(passages) / sample, "s"
+        )
+        res.note(
+            f"token lists of the first {sample:,} passages are reused cyclically for all {len(passages):,} "
+            f"chunks (term frequencies scale ×{len(passages) / sample:.0f}); --full-tokenise to tokenise all"
+        )
     words = sum(len(w) for w, _ in tokens) / len(tokens)
     grams = sum(len(b) for _, b in tokens) / len(tokens)
     res.add("synthetic", "words per passage (mean)", words, "tokens")
@@ -452,8 +490,13 @@ def lexical_query(
 
 
 def bench_lexical_index(
-    res: Results, tokenizer: Tokenizer, passages: Sequence[SyntheticPassage], tokens: Sequence[Tokens],
-    queries: Sequence[Query], sizes: Sequence[int], settings: Settings,
+    res: Results,
+    tokenizer: Tokenizer,
+    passages: Sequence[SyntheticPassage],
+    tokens: Sequence[Tokens],
+    queries: Sequence[Query],
+    sizes: Sequence[int],
+    settings: Settings,
 ) -> dict[int, dict[str, float]]:
     """Build time, tracemalloc peak, pickle size/load time and search latency at each size (first = baseline)."""
     print("\n== lexical index (synthetic) ==", flush=True)
@@ -470,8 +513,14 @@ def bench_lexical_index(
 
 
 def _lexical_at_size(
-    res: Results, tokenizer: Tokenizer, rows: list[IndexedPassage], queries: Sequence[Query], settings: Settings,
-    *, base: dict[str, Any], vs: str,
+    res: Results,
+    tokenizer: Tokenizer,
+    rows: list[IndexedPassage],
+    queries: Sequence[Query],
+    settings: Settings,
+    *,
+    base: dict[str, Any],
+    vs: str,
 ) -> dict[str, Any]:
     label = size_label(len(rows))
     vs = vs if base else ""
@@ -487,10 +536,12 @@ def _lexical_at_size(
     tracemalloc.stop()
     res.add("lexical", f"build {label} tracemalloc peak", peak_mb, "MB", baseline=base.get("peak"), vs=vs)
     res.add("lexical", f"build {label} time under tracemalloc", traced_s, "s")
-    res.add("lexical", f"vocabulary {label} (words + bigrams)", len(index.words.vocab) + len(index.bigrams.vocab),
-            "terms")
-    res.add("lexical", f"postings {label} (matrix non-zeros)", index.words.matrix.nnz + index.bigrams.matrix.nnz,
-            "entries")
+    res.add(
+        "lexical", f"vocabulary {label} (words + bigrams)", len(index.words.vocab) + len(index.bigrams.vocab), "terms"
+    )
+    res.add(
+        "lexical", f"postings {label} (matrix non-zeros)", index.words.matrix.nnz + index.bigrams.matrix.nnz, "entries"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-pickle-") as tmp:
         path = Path(tmp) / "lexical-index.pickle"
         with path.open("wb") as fh:  # the tuple LexicalIndexStore writes
@@ -506,12 +557,22 @@ def _lexical_at_size(
     searches = time_each(lambda q: lexical_query(tokenizer, index, q[0], q[1], candidates), queries)
     filtered = [s for s, q in zip(searches, queries, strict=True) if q[1]]
     return {
-        "build": build_s, "peak": peak_mb, "pickle": size_mb, "load": load_s,
+        "build": build_s,
+        "peak": peak_mb,
+        "pickle": size_mb,
+        "load": load_s,
         "terms": res.add_latency("lexical", f"query_terms {label}", terms, baseline=base.get("terms"), vs=vs),
-        "search": res.add_latency("lexical", f"search {label} (terms+BM25+coverage)", searches,
-                                  baseline=base.get("search"), vs=vs, stats=("p50", "p95", "max")),
-        "filtered": res.add_latency("lexical", f"search {label} with collection filter", filtered,
-                                    baseline=base.get("filtered"), vs=vs),
+        "search": res.add_latency(
+            "lexical",
+            f"search {label} (terms+BM25+coverage)",
+            searches,
+            baseline=base.get("search"),
+            vs=vs,
+            stats=("p50", "p95", "max"),
+        ),
+        "filtered": res.add_latency(
+            "lexical", f"search {label} with collection filter", filtered, baseline=base.get("filtered"), vs=vs
+        ),
     }
 
 
@@ -535,16 +596,24 @@ def write_synthetic_db(services: Services, passages: Sequence[SyntheticPassage],
         with services.uow.begin() as session:
             for doc in documents[start : start + DOCS_PER_COMMIT]:
                 repository.replace_document(
-                    session, collection=collection_of[doc], source_path=f"/synthetic/doc{doc:05d}.txt",
-                    source_name=f"doc{doc:05d}.txt", content_hash=f"{doc:064x}", title=f"合成文档 {doc}",
-                    chunks=by_doc[doc], now=now,
+                    session,
+                    collection=collection_of[doc],
+                    source_path=f"/synthetic/doc{doc:05d}.txt",
+                    source_name=f"doc{doc:05d}.txt",
+                    content_hash=f"{doc:064x}",
+                    title=f"合成文档 {doc}",
+                    chunks=by_doc[doc],
+                    now=now,
                 )
     with services.uow.begin() as session:
         repository.bump_generation(session)
 
 
 def bench_end_to_end(
-    res: Results, passages: Sequence[SyntheticPassage], tokens: Sequence[Tokens], queries: Sequence[Query],
+    res: Results,
+    passages: Sequence[SyntheticPassage],
+    tokens: Sequence[Tokens],
+    queries: Sequence[Query],
     sizes: Sequence[int],
 ) -> dict[int, dict[str, float]]:
     """`services.search.search(q, k=5)` over a SQLite knowledge base of n synthetic chunks (dense side off)."""
@@ -554,8 +623,9 @@ def bench_end_to_end(
     summaries: dict[int, dict[str, float]] = {}
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="bench-e2e-", ignore_cleanup_errors=True) as tmp:
-            measured = _end_to_end_at_size(res, Path(tmp), passages[:n], tokens, queries, base=base,
-                                           vs=size_label(sizes[0]))
+            measured = _end_to_end_at_size(
+                res, Path(tmp), passages[:n], tokens, queries, base=base, vs=size_label(sizes[0])
+            )
         summaries[n] = measured["e2e"]
         base = base or measured
         res.checkpoint(f"end to end {size_label(n)}")
@@ -575,8 +645,14 @@ def _write_and_build(
 
 
 def _end_to_end_at_size(
-    res: Results, data_dir: Path, passages: Sequence[SyntheticPassage], tokens: Sequence[Tokens],
-    queries: Sequence[Query], *, base: dict[str, Any], vs: str,
+    res: Results,
+    data_dir: Path,
+    passages: Sequence[SyntheticPassage],
+    tokens: Sequence[Tokens],
+    queries: Sequence[Query],
+    *,
+    base: dict[str, Any],
+    vs: str,
 ) -> dict[str, Any]:
     n = len(passages)
     label = size_label(n)
@@ -584,11 +660,18 @@ def _end_to_end_at_size(
     settings = bench_settings(data_dir, dense=False, min_coverage=0.0)
     write_s, cold_s = _write_and_build(settings, passages, tokens)
     gc.collect()
-    res.add("end-to-end", f"SQLite write {label} (replace_document)", n / write_s, "chunks/s",
-            baseline=base.get("write"), vs=vs)
+    res.add(
+        "end-to-end",
+        f"SQLite write {label} (replace_document)",
+        n / write_s,
+        "chunks/s",
+        baseline=base.get("write"),
+        vs=vs,
+    )
     res.add("end-to-end", f"SQLite size {label}", folder_mb(data_dir), "MB")
-    res.add("end-to-end", f"first search {label}: index from SQLite + pickle", cold_s, "s",
-            baseline=base.get("cold"), vs=vs)
+    res.add(
+        "end-to-end", f"first search {label}: index from SQLite + pickle", cold_s, "s", baseline=base.get("cold"), vs=vs
+    )
     services = Services(settings)
     _ = services.uow  # migrations check: not part of the index load
     _, warm_s = timed(lambda: services.search)  # a restart: the pickle is current
@@ -596,10 +679,10 @@ def _end_to_end_at_size(
     results = []
     samples = time_each(lambda q: results.append(services.search.search(q[0], k=5, collections=q[1])), queries)
     results = results[-len(queries) :]  # without the warm-up calls
-    summary = res.add_latency("end-to-end", f"services.search {label}", samples, baseline=base.get("e2e"), vs=vs,
-                              stats=("p50", "p95", "max"))
-    res.add("end-to-end", f"abstained {label}", 100 * sum(r.abstained for r in results) / len(results),
-            "% of queries")
+    summary = res.add_latency(
+        "end-to-end", f"services.search {label}", samples, baseline=base.get("e2e"), vs=vs, stats=("p50", "p95", "max")
+    )
+    res.add("end-to-end", f"abstained {label}", 100 * sum(r.abstained for r in results) / len(results), "% of queries")
     services.engine.dispose()
     return {"write": n / write_s, "cold": cold_s, "warm": warm_s, "e2e": summary}
 
@@ -655,8 +738,10 @@ def bench_dense(
 ) -> dict[int, dict[str, float]]:
     """Insert throughput and query latency of embedded Chroma with random unit vectors at each size."""
     print("\n== dense side (synthetic): embedded Chroma, random unit 384-dim vectors, no model ==", flush=True)
-    res.note("dense synthetic: random normalised 384-dim vectors, no embedding model (add the MiniLM query "
-             "embedding measured on the corpus for a real dense query)")
+    res.note(
+        "dense synthetic: random normalised 384-dim vectors, no embedding model (add the MiniLM query "
+        "embedding measured on the corpus for a real dense query)"
+    )
     queries = unit_vectors(n_queries, seed=7)
     rng = random.Random(42)
     filters = [rng.choice(COLLECTIONS) for _ in range(n_filtered)]
@@ -664,8 +749,9 @@ def bench_dense(
     summaries: dict[int, dict[str, float]] = {}
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="bench-chroma-", ignore_cleanup_errors=True) as tmp:
-            measured = _dense_at_size(res, Path(tmp), passages[:n], queries, filters, base=base,
-                                      vs=size_label(sizes[0]))
+            measured = _dense_at_size(
+                res, Path(tmp), passages[:n], queries, filters, base=base, vs=size_label(sizes[0])
+            )
         summaries[n] = measured["query"]
         base = base or measured
         res.checkpoint(f"dense {size_label(n)}")
@@ -673,8 +759,14 @@ def bench_dense(
 
 
 def _dense_at_size(
-    res: Results, folder: Path, passages: Sequence[SyntheticPassage], queries: np.ndarray, filters: list[str],
-    *, base: dict[str, Any], vs: str,
+    res: Results,
+    folder: Path,
+    passages: Sequence[SyntheticPassage],
+    queries: np.ndarray,
+    filters: list[str],
+    *,
+    base: dict[str, Any],
+    vs: str,
 ) -> dict[str, Any]:
     n = len(passages)
     label = size_label(n)
@@ -697,11 +789,14 @@ def _dense_at_size(
     unfiltered = time_each(query, [(q, None) for q in queries])
     filtered = time_each(query, list(zip(queries[: len(filters)], filters, strict=True)))
     return {
-        "insert_s": insert_s, "insert_rate": n / insert_s,
-        "query": res.add_latency("dense", f"query {label} (k=50)", unfiltered, baseline=base.get("query"), vs=vs,
-                                 stats=("p50", "p95", "max")),
-        "filtered": res.add_latency("dense", f"query {label} (k=50, where one collection)", filtered,
-                                    baseline=base.get("filtered"), vs=vs),
+        "insert_s": insert_s,
+        "insert_rate": n / insert_s,
+        "query": res.add_latency(
+            "dense", f"query {label} (k=50)", unfiltered, baseline=base.get("query"), vs=vs, stats=("p50", "p95", "max")
+        ),
+        "filtered": res.add_latency(
+            "dense", f"query {label} (k=50, where one collection)", filtered, baseline=base.get("filtered"), vs=vs
+        ),
     }
 
 
@@ -717,8 +812,10 @@ def print_table(res: Results) -> None:
         ratio = f"{row.ratio:.2f}×" if row.ratio is not None else ""
         print(f"{row.phase:<12}{row.metric:<50}{_fmt(row.value):>12} {row.unit:<12}{base:>12} {ratio:>9}")
     print("-" * 110)
-    print("memory: " + "; ".join(f"{m['phase']}: peak {m['peak_rss_mb']:.0f} / now {m['current_rss_mb']:.0f} MB"
-                                 for m in res.memory))
+    print(
+        "memory: "
+        + "; ".join(f"{m['phase']}: peak {m['peak_rss_mb']:.0f} / now {m['current_rss_mb']:.0f} MB" for m in res.memory)
+    )
     for note in res.notes:
         print(f"note: {note}")
 
@@ -748,8 +845,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [baseline, n]
     started = time.perf_counter()
     res = Results()
-    print(f"PocketCoach search benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-          f"synthetic {n:,} chunks (baseline {baseline:,}), load average {load_average()}", flush=True)
+    print(
+        f"PocketCoach search benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+        f"synthetic {n:,} chunks (baseline {baseline:,}), load average {load_average()}",
+        flush=True,
+    )
     res.checkpoint("start")
 
     print(f"\n== synthetic corpus: {n:,} passages, random.Random(42) ==", flush=True)
@@ -782,14 +882,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     verdict(res, f"services.search (lexical + SQLite) at {label}", e2e.get(n))
     verdict(res, f"Chroma query by vector at {label} (no model)", dense.get(n) if dense else None)
     res.add("total", "benchmark wall time", time.perf_counter() - started, "s")
-    res.notes.append(f"load average (1/5/15 min) at the end: {load_average()} on {os.cpu_count()} CPUs — other "
-                     "processes on the machine skew every latency above")
+    res.notes.append(
+        f"load average (1/5/15 min) at the end: {load_average()} on {os.cpu_count()} CPUs — other "
+        "processes on the machine skew every latency above"
+    )
     print_table(res)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {
-            "synthetic_chunks": n, "baseline_chunks": baseline, "tokenised_sample": sample,
-            "rows": [asdict(r) | {"ratio": r.ratio} for r in res.rows], "memory": res.memory, "notes": res.notes,
+            "synthetic_chunks": n,
+            "baseline_chunks": baseline,
+            "tokenised_sample": sample,
+            "rows": [asdict(r) | {"ratio": r.ratio} for r in res.rows],
+            "memory": res.memory,
+            "notes": res.notes,
         }
         args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
         print(f"wrote {args.json}")
