@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from app.composition import Services
 from app.quiz_commands import cmd_quiz
@@ -142,5 +141,3 @@ COMMANDS = {
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return COMMANDS[args.command](args, Services(settings))
 
-
-__all__ = ["Path", "dispatch"]

@@ -46,12 +46,3 @@ def fuse_scores(
             if chunk_id not in hits and similarity >= dense_only_floor:
                 hits[chunk_id] = FusedHit(chunk_id, dense_weight * similarity, 0.0, similarity)
     return sorted(hits.values(), key=lambda h: (-h.score, -h.lexical, h.chunk_id))
-
-
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], *, k: int = 60) -> list[tuple[str, float]]:
-    """Classic RRF over several rankings (used by the evaluation to compare against `fuse_scores`)."""
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, chunk_id in enumerate(ranking):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (k + rank + 1)
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))

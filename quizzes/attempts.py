@@ -6,7 +6,6 @@ worker resumes exactly; the seed recorded with each attempt replays its draw for
 
 from __future__ import annotations
 
-import json
 import random
 import secrets
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from quizzes.engine import DrawnQuestion, draw_for_seed, grade, is_correct
+from quizzes.engine import draw_for_seed, grade, is_correct
 from quizzes.model import Question, QuizSet
 from quizzes.serialization import quiz_from_json
 from storage.quiz_repository import AttemptRow, PublishedSet, QuizRepository
@@ -265,12 +264,3 @@ class QuizAttempts:
         else:
             mistake.streak, mistake.due_at = 0, now + REVIEW_INTERVALS[0]
         return right, question, mistake.resolved_at is not None
-
-
-def drawn_from_row(attempt: AttemptRow) -> tuple[DrawnQuestion, ...]:
-    """The attempt's draw as engine objects (audits compare it with `draw_for_seed`)."""
-    return tuple(DrawnQuestion(key, tuple(order)) for key, order in attempt.draw)
-
-
-def attempt_draw_json(attempt: AttemptRow) -> str:
-    return json.dumps(attempt.draw, ensure_ascii=False)

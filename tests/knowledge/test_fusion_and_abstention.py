@@ -1,7 +1,7 @@
 import pytest
 
 from knowledge.abstention import AbstentionPolicy
-from knowledge.fusion import fuse_scores, reciprocal_rank_fusion
+from knowledge.fusion import fuse_scores
 
 
 def test_zero_dense_weight_keeps_the_lexical_order_exactly():
@@ -28,12 +28,6 @@ def test_dense_only_passage_needs_a_high_similarity_and_ranks_below_strong_lexic
 def test_fusion_rejects_a_weight_outside_0_1():
     with pytest.raises(ValueError):
         fuse_scores([], {}, dense_weight=1.5)
-
-
-def test_rrf_rewards_agreement():
-    ranked = reciprocal_rank_fusion([["a", "b", "c"], ["b", "a", "d"]])
-    assert {ranked[0][0], ranked[1][0]} == {"a", "b"}
-    assert ranked[-1][0] in {"c", "d"}
 
 
 @pytest.mark.parametrize(
