@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+WRITE_OPTION = "coach_write_transaction"
+
 
 def create_database_engine(url: str) -> Engine:
     """An engine for SQLite (folder created, WAL, foreign keys on) or PostgreSQL."""
@@ -22,6 +24,16 @@ def create_database_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            # pysqlite would start no transaction before a SAVEPOINT, so releasing a savepoint that came first
+            # committed it; we begin every transaction ourselves (SQLAlchemy's documented pysqlite recipe).
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
+            # A writing use case takes SQLite's write lock up front (IMMEDIATE): a deferred transaction that
+            # read first could not upgrade once another writer committed, and would fail as "locked".
+            write = connection.get_execution_options().get(WRITE_OPTION, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -37,6 +49,8 @@ class UnitOfWork:
     @contextmanager
     def begin(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
+            if self.engine.dialect.name == "sqlite":
+                session.connection(execution_options={WRITE_OPTION: True})
             yield session
 
     @contextmanager

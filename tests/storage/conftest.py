@@ -1,0 +1,74 @@
+"""Storage tests run on both databases: a temporary SQLite file and a scratch PostgreSQL database.
+
+`database_url` is parametrized over "sqlite" (a fresh file per test) and "postgresql" (one scratch database per
+test session, created here and dropped at the end; every test starts from empty tables). The PostgreSQL case is
+skipped, with the reason, when the server is unreachable. COACH_TEST_POSTGRES_URL overrides the admin URL (any
+database on the server we may CREATE DATABASE from).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from storage.db import UnitOfWork, create_database_engine
+from storage.models import Base
+from storage.schema import upgrade_to_head
+
+POSTGRES_ADMIN_URL = os.environ.get("COACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_scratch_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (schema at head), dropped afterwards."""
+    name = f"coach_storage_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.__class__.__name__}: {exc}".strip())
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    engine = create_database_engine(url)
+    try:
+        upgrade_to_head(engine)
+    finally:
+        engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'storage.sqlite3'}"
+    return request.getfixturevalue("postgres_scratch_url")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """The engine the app would build, schema upgraded to head, every table empty."""
+    engine = create_database_engine(database_url)
+    upgrade_to_head(engine)
+    if engine.dialect.name == "postgresql":  # the scratch database is shared by the session's tests
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def uow(engine: Engine) -> UnitOfWork:
+    return UnitOfWork(engine)
