@@ -37,8 +37,13 @@ def learner_record(
     job_level: str | None,
     last_promotion_cycle: str | None,
     supervisor_score: float | None = None,
+    cohorts: dict[tuple[str, str], list[int]] | None = None,
 ) -> LearnerRecordView:
-    """The /record view: per competency and instrument 等级/percentile, what is missing, eligibility, history."""
+    """The /record view: per competency and instrument 等级/percentile, what is missing, eligibility, history.
+
+    `cohorts` caches each instrument's cohort scores; pass one dict for a whole team so each is computed once.
+    """
+    cohorts = {} if cohorts is None else cohorts
     levels = competency_levels(learner_entries, cycle=cycle)
     composite = value_creation(levels)
     assessment = assess_promotion(
@@ -56,7 +61,12 @@ def learner_record(
         head = format_result(level.level) if level.level is not None else "未完成"
         lines.append(f"\n{competency}:{head}")
         for entry in (e for e in current if e.competency == competency):
-            cohort = cohort_scores(cycle_entries, competency=competency, instrument=entry.instrument, cycle=cycle)
+            key = (competency, entry.instrument)
+            if key not in cohorts:
+                cohorts[key] = cohort_scores(
+                    cycle_entries, competency=competency, instrument=entry.instrument, cycle=cycle
+                )
+            cohort = cohorts[key]
             score = f"{entry.raw_score}/{entry.max_score}" if entry.max_score else f"评分 {entry.raw_score}"
             pct = percentile(entry.raw_score, cohort)
             lines.append(

@@ -99,6 +99,7 @@ class RecordChat:
         cycle_entries = self.records.entries(session, cycle=cycle)
         lines = [texts.TEAM_TITLE.format(cycle=cycle)]
         rows: list[TeamRow] = []
+        cohorts: dict[tuple[str, str], list[int]] = {}  # each instrument's cohort computed once for the team
         for member in members:
             job_level, last_cycle = self.records.job_level(session, member.id)
             view = learner_record(
@@ -108,6 +109,7 @@ class RecordChat:
                 cycle=cycle,
                 job_level=job_level,
                 last_promotion_cycle=last_cycle,
+                cohorts=cohorts,
             )
             started = any(e.learner_id == member.id for e in cycle_entries)
             level_texts = {c: format_result(level) for c, level in view.levels.items() if level is not None}
