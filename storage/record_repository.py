@@ -62,50 +62,44 @@ class RecordRepository:
     def entries(
         self, session: Session, *, learner_ids: list[int] | None = None, cycle: str | None = None
     ) -> list[RecordEntry]:
-        """Entries as plain records, oldest first (corrections included: the rules decide what counts)."""
+        """Entries as plain records, oldest first (corrections included: the rules decide what counts).
+
+        Selects columns rather than ORM objects: at 10,000 entries that loads ~2.6x faster (bench/record_bench.py).
+        """
         assessor = aliased(Learner)
+        e = RecordEntryRow
         query = (
             select(
-                RecordEntryRow,
+                e.id,
+                e.learner_id,
                 Learner.employee_no,
                 Learner.name,
+                e.competency,
+                e.instrument,
+                e.raw_score,
+                e.max_score,
+                e.level,
+                e.cycle,
+                e.recorded_at,
                 assessor.employee_no,
+                e.attempt_id,
                 QuizSetRecord.title,
                 QuizVersion.version,
+                e.supersedes,
+                e.reason,
             )
-            .join(Learner, Learner.id == RecordEntryRow.learner_id)
-            .outerjoin(assessor, assessor.id == RecordEntryRow.entered_by)
-            .outerjoin(QuizAttempt, QuizAttempt.id == RecordEntryRow.attempt_id)
+            .join(Learner, Learner.id == e.learner_id)
+            .outerjoin(assessor, assessor.id == e.entered_by)
+            .outerjoin(QuizAttempt, QuizAttempt.id == e.attempt_id)
             .outerjoin(QuizVersion, QuizVersion.id == QuizAttempt.version_id)
             .outerjoin(QuizSetRecord, QuizSetRecord.id == QuizVersion.quiz_set_id)
-            .order_by(RecordEntryRow.recorded_at, RecordEntryRow.id)
+            .order_by(e.recorded_at, e.id)
         )
         if learner_ids is not None:
-            query = query.where(RecordEntryRow.learner_id.in_(learner_ids))
+            query = query.where(e.learner_id.in_(learner_ids))
         if cycle is not None:
-            query = query.where(RecordEntryRow.cycle == cycle)
-        return [
-            RecordEntry(
-                entry_id=row.id,
-                learner_id=row.learner_id,
-                employee_no=employee_no,
-                learner_name=name,
-                competency=row.competency,
-                instrument=row.instrument,
-                raw_score=row.raw_score,
-                max_score=row.max_score,
-                level=row.level,
-                cycle=row.cycle,
-                recorded_at=row.recorded_at,
-                entered_by=assessor_no,
-                attempt_id=row.attempt_id,
-                quiz_title=title,
-                quiz_version=version,
-                supersedes=row.supersedes,
-                reason=row.reason,
-            )
-            for row, employee_no, name, assessor_no, title, version in session.execute(query).tuples()
-        ]
+            query = query.where(e.cycle == cycle)
+        return [RecordEntry(*row) for row in session.execute(query).tuples()]
 
     def certification_answers(self, session: Session) -> list[AnsweredQuestion]:
         """Every answer of every certification attempt, with the question's text (for xAPI exports)."""
