@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from knowledge.lexical_index import IndexedPassage, LexicalIndex
+from knowledge.lexical_index import LexicalIndex
 
 log = logging.getLogger(__name__)
 IndexRows = Iterable[tuple[str, str, str, str]]
@@ -61,8 +61,4 @@ class LexicalIndexStore:
 
 def build_lexical_index(rows: IndexRows, *, bigram_weight: float) -> LexicalIndex:
     """An index from (id, collection, space-joined words, space-joined bigrams) rows."""
-    passages = [
-        IndexedPassage(chunk_id, collection, words.split(), bigrams.split())
-        for chunk_id, collection, words, bigrams in rows
-    ]
-    return LexicalIndex(passages, bigram_weight=bigram_weight)
+    return LexicalIndex.from_rows(rows, bigram_weight=bigram_weight)

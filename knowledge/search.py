@@ -107,8 +107,10 @@ class KnowledgeSearch:
         """One passage in full (for "open the source")."""
         with self._uow.read() as session:
             row = self._repository.get_passages(session, [chunk_id]).get(chunk_id)
-        return None if row is None else Passage(
-            row.chunk_id, row.text, row.title, row.section, row.source_name, row.collection, 0.0
+        return (
+            None
+            if row is None
+            else Passage(row.chunk_id, row.text, row.title, row.section, row.source_name, row.collection, 0.0)
         )
 
     def _load_passages(self, ranked: list[tuple[str, float]], k: int) -> list[Passage]:
@@ -137,4 +139,3 @@ class KnowledgeSearch:
             if len(passages) == k:
                 break
         return passages
-
