@@ -29,9 +29,10 @@ run: $(STAMP)
 	for f in content/quizzes/*.yaml; do [ -e "$$f" ] || continue; $(BIN)/coach quiz publish "$$f" || exit 1; done
 	$(BIN)/coach run
 
-## make test: the whole suite (tests needing ../shared skip with a reason when it is absent).
+## make test: lint, types, and the whole suite (tests needing ../shared skip with a reason when it is absent).
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -35,7 +35,8 @@ class IngestReport:
 
     def summary_lines(self) -> list[str]:
         """Readable report: one line of counts, then every skipped file with its reason."""
-        counts = ",".join(f"{_STATUS_ZH[s]} {self.count(s)}" for s in _STATUS_ZH if self.count(s))
+        statuses: tuple[Status, ...] = ("added", "updated", "unchanged", "skipped", "removed")
+        counts = ",".join(f"{_STATUS_ZH[s]} {self.count(s)}" for s in statuses if self.count(s))
         lines = [f"[{self.collection}] {counts or '没有文件'};共 {sum(o.chunks for o in self.outcomes)} 段"]
         lines += [f"  跳过 {o.path}: {o.reason}" for o in self.outcomes if o.status == "skipped"]
         return lines

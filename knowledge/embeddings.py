@@ -10,6 +10,7 @@ import os
 import threading
 from importlib import util
 from pathlib import Path
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -47,7 +48,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.model_name = model
         self.device = device
         self.batch_size = batch_size
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
     def _load(self):  # type: ignore[no-untyped-def]

@@ -73,7 +73,13 @@ class GroundedSynthesizer:
 def build_openai_chat_model(*, base_url: str, model: str, api_key: str, timeout_seconds: float) -> BaseChatModel:
     """An OpenAI-compatible chat model (any server speaking that API)."""
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     return ChatOpenAI(
-        base_url=base_url, model=model, api_key=api_key, timeout=timeout_seconds, max_retries=1, temperature=0
+        base_url=base_url,
+        model=model,
+        api_key=SecretStr(api_key),
+        timeout=timeout_seconds,
+        max_retries=1,
+        temperature=0,
     )

@@ -92,5 +92,5 @@ class ChromaDenseIndex:
 
     def search(self, question: str, *, k: int, collections: Sequence[str] | None = None) -> dict[str, float]:
         where = {"collection": {"$in": list(collections)}} if collections else None
-        hits = self._store.similarity_search_with_score(question, k=k, filter=where)
+        hits = self._store.similarity_search_with_score(question, k=k, filter=where)  # type: ignore[arg-type]
         return {doc.id: 1.0 - float(distance) for doc, distance in hits if doc.id}

@@ -231,7 +231,7 @@ class QuizRepository:
             .where(QuizAttempt.id == attempt.attempt_id, QuizAttempt.position == attempt.position)
             .values(position=attempt.position + 1, correct_count=QuizAttempt.correct_count + int(correct), pending="")
         )
-        return moved.rowcount == 1
+        return bool(moved.rowcount == 1)  # type: ignore[attr-defined]  # a CursorResult for UPDATE
 
     def answers(self, session: Session, attempt_id: int) -> list[AttemptAnswer]:
         return list(
