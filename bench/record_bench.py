@@ -45,7 +45,7 @@ from certification.model import RecordEntry
 from certification.rules import cohort_scores, current_entries, percentile
 from quizzes.competency import CHAT_INSTRUMENTS, PROGRAMME_INSTRUMENTS, level_for_score
 from quizzes.model import Option, Question, QuizSet
-from quizzes.serialization import quiz_to_json
+from quizzes.publishing import publish_quiz_set
 from storage.db import UnitOfWork, create_database_engine
 from storage.learner_repository import LearnerRepository
 from storage.models import Learner, QuizAttempt, QuizSetRecord, QuizVersion, RecordEntryRow
@@ -101,18 +101,7 @@ def populate(uow: UnitOfWork, n_learners: int, n_attempts: int, n_cycles: int) -
         sets = []
         for p in CHAT_SETS:
             quiz = _quiz(p.competency, p.instrument, p.items or 10, p.cuts)
-            published = quizzes.publish(
-                session,
-                title=quiz.title,
-                competency=quiz.competency,
-                instrument=quiz.instrument,
-                level=quiz.level,
-                mode=quiz.mode,
-                content=quiz_to_json(quiz),
-                source_name="bench",
-                by=None,
-                now=NOW,
-            )
+            published = publish_quiz_set(session, quizzes, quiz, source_name="bench", by=None, now=NOW)
             draw = [[f"q{i}", [0, 1, 2, 3]] for i in range(quiz.draw)]
             sets.append((p, published.version_id, draw))
         supervisors = [

@@ -16,7 +16,7 @@ from bot.core.roles import Role
 from quizzes.attempts import QuizAttempts
 from quizzes.engine import draw_for_seed
 from quizzes.loading import load_quiz_file
-from quizzes.serialization import quiz_to_json
+from quizzes.publishing import publish_quiz_set
 from storage.db import UnitOfWork, create_database_engine
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
@@ -103,14 +103,10 @@ def publish(uow: UnitOfWork, tmp_path: Path, *, mode: str = "practice", limit: s
     loaded = load_quiz_file(path)
     assert loaded.ok, loaded.result.errors
     with uow.begin() as session:
-        published = QuizRepository().publish(
+        published = publish_quiz_set(
             session,
-            title=loaded.quiz.title,
-            competency="销售推动力",
-            instrument="situational",
-            level="中级",
-            mode=mode,
-            content=quiz_to_json(loaded.quiz),
+            QuizRepository(),
+            loaded.quiz,
             source_name=path.name,
             by=None,
             now=datetime(2026, 11, 1),
@@ -252,14 +248,10 @@ def test_republishing_makes_a_new_version_only_when_content_changed(world):
     )
     loaded = load_quiz_file(tmp_path / "quiz-practice.yaml")
     with uow.begin() as session:
-        published = QuizRepository().publish(
+        published = publish_quiz_set(
             session,
-            title=loaded.quiz.title,
-            competency="销售推动力",
-            instrument="situational",
-            level="中级",
-            mode="practice",
-            content=quiz_to_json(loaded.quiz),
+            QuizRepository(),
+            loaded.quiz,
             source_name="x",
             by=None,
             now=datetime(2026, 11, 2),

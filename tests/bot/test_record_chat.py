@@ -19,7 +19,7 @@ from bot.core.roles import Role
 from certification.radar import render_radar_png
 from quizzes.attempts import QuizAttempts
 from quizzes.loading import load_quiz_file
-from quizzes.serialization import quiz_to_json
+from quizzes.publishing import publish_quiz_set
 from storage.db import UnitOfWork, create_database_engine
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
@@ -59,18 +59,7 @@ def world(tmp_path):
     loaded = load_quiz_file(path)
     assert loaded.ok, loaded.result.errors
     with uow.begin() as session:
-        quizzes.publish(
-            session,
-            title=loaded.quiz.title,
-            competency="产品理解力",
-            instrument="situational",
-            level="中级",
-            mode="certification",
-            content=quiz_to_json(loaded.quiz),
-            source_name="cert.yaml",
-            by=None,
-            now=NOW,
-        )
+        publish_quiz_set(session, quizzes, loaded.quiz, source_name="cert.yaml", by=None, now=NOW)
     supervisor = core.provision(
         SUPERVISOR, name="张主管", employee_no="S3000", region="西宁", level="高级", role=Role.SUPERVISOR
     )

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from certification.rules import current_entries
 from quizzes.attempts import QuizAttempts, half_year_cycle
 from quizzes.model import Option, Question, QuizSet
-from quizzes.serialization import quiz_to_json
+from quizzes.publishing import publish_quiz_set
 from storage import record_repository
 from storage.db import UnitOfWork
 from storage.learner_repository import LearnerRepository
@@ -59,18 +59,7 @@ def _certification_quiz(title: str = "产品情境认证") -> QuizSet:
 
 def _publish(uow: UnitOfWork, quiz: QuizSet) -> PublishedSet:
     with uow.begin() as session:
-        return quizzes.publish(
-            session,
-            title=quiz.title,
-            competency=quiz.competency,
-            instrument=quiz.instrument,
-            level=quiz.level,
-            mode=quiz.mode,
-            content=quiz_to_json(quiz),
-            source_name="test",
-            by=None,
-            now=NOW,
-        )
+        return publish_quiz_set(session, quizzes, quiz, source_name="test", by=None, now=NOW)
 
 
 def _entry(uow: UnitOfWork, learner_id: int, **changes: Any) -> int:
