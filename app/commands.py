@@ -140,4 +140,3 @@ COMMANDS = {
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return COMMANDS[args.command](args, Services(settings))
-

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
 
 from app.composition import Services
 from quizzes.attempts import half_year_cycle
@@ -13,12 +12,9 @@ from quizzes.competency import INSTRUMENTS
 from quizzes.formats.excel import write_template
 from quizzes.loading import load_quiz_file
 from quizzes.publishing import publish_quiz_set
+from storage.db import utc_now
 from storage.learner_repository import LearnerRepository
 from storage.quiz_repository import QuizRepository
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
@@ -40,7 +36,7 @@ def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
         return 0
     if action == "retire":
         with services.uow.begin() as session:
-            done = repository.retire(session, args.set_id, _now())
+            done = repository.retire(session, args.set_id, utc_now())
         print("已下线" if done else f"没有编号为 {args.set_id} 的测验", file=sys.stdout if done else sys.stderr)
         return 0 if done else 1
     with services.uow.begin() as session:  # retake
@@ -48,7 +44,7 @@ def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
         if learner is None:
             print(f"没有找到工号 {args.employee_no} 的人员", file=sys.stderr)
             return 1
-        now = _now()
+        now = utc_now()
         repository.grant_retake(
             session, learner_id=learner.learner_id, set_id=args.set_id, cycle=half_year_cycle(now), by=None, now=now
         )
@@ -83,7 +79,7 @@ def _import_or_publish(args: argparse.Namespace, services: Services, *, publish:
             quiz,
             source_name=args.file.name,
             by=None,
-            now=_now(),
+            now=utc_now(),
         )
     print(f"已发布:{published.title}(编号 {published.set_id},第 {published.version} 版)")
     return 0

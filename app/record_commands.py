@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from app.composition import Services
 from certification.exports import entries_to_csv, entries_to_xlsx, validate_statements, xapi_statements
 from certification.rules import assess_promotion, competency_levels, value_creation
 from quizzes.attempts import half_year_cycle
+from storage.db import utc_now
 from storage.learner_repository import LearnerRepository
 from storage.record_repository import RecordRepository
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def add_record_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,7 +42,7 @@ def cmd_record(args: argparse.Namespace, services: Services) -> int:
     action = args.record_action
     if action == "export":
         return _export(args, services, records)
-    now = _now()
+    now = utc_now()
     with services.uow.begin() as session:
         actor = learners.find_by_employee_no(session, args.by.upper()) if getattr(args, "by", None) else None
         if getattr(args, "by", None) and actor is None:

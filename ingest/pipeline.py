@@ -12,7 +12,6 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from tqdm import tqdm
@@ -22,7 +21,7 @@ from ingest.extractors import SUPPORTED_EXTENSIONS, ExtractionError, extract_doc
 from ingest.report import FileOutcome, IngestReport
 from knowledge.tokenizer import Tokenizer
 from knowledge.vector_store import DenseDocument, DenseIndex
-from storage.db import UnitOfWork
+from storage.db import UnitOfWork, utc_now
 from storage.knowledge_repository import ChunkRecord, KnowledgeRepository
 
 log = logging.getLogger(__name__)
@@ -167,7 +166,7 @@ class IngestPipeline:
         if self._dense is not None:
             self._dense.add([DenseDocument(c.chunk_id, c.collection, c.text) for d in prepared for c in d.chunks])
         try:
-            now = datetime.now(UTC).replace(tzinfo=None)
+            now = utc_now()
             with self._uow.begin() as session:
                 for doc in prepared:
                     self._repository.replace_document(

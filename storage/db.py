@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 WRITE_OPTION = "coach_write_transaction"
+
+
+def utc_now() -> datetime:
+    """Now as the database stores times: naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def create_database_engine(url: str) -> Engine:

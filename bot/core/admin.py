@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.core import texts
 from bot.core.registration import new_invite_code
 from bot.core.roles import LEVELS, ROLE_NAMES_ZH, parse_role
-from storage.db import UnitOfWork
+from storage.db import UnitOfWork, utc_now
 from storage.learner_repository import LearnerRecord, LearnerRepository
 from storage.models import Learner
 
@@ -47,15 +47,11 @@ def create_invite(
     return True, texts.INVITE_CREATED.format(code=code, name=name)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 @dataclass
 class UserAdmin:
     uow: UnitOfWork
     learners: LearnerRepository
-    clock: Callable[[], datetime] = _utc_now
+    clock: Callable[[], datetime] = utc_now
 
     def list_learners(self) -> list[LearnerRecord]:
         with self.uow.read() as session:

@@ -9,7 +9,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -25,17 +25,13 @@ from bot.core.record_chat import RecordChat
 from bot.core.registration import LEVEL_TOKEN_PREFIX, Registrar
 from bot.core.roles import COMMAND_ROLES, ROLE_NAMES_ZH, Role
 from knowledge.answer import COLLECTION_NAMES
-from storage.db import UnitOfWork
+from storage.db import UnitOfWork, utc_now
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRecord, LearnerRepository
 
 log = logging.getLogger(__name__)
 FILTERS = {"案例": "cases", "课程": "courses", "流程": "processes", "综合": "general", "全部": ""}
 FILTERS.update({v: v for v in ("cases", "courses", "processes", "general")})
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -48,7 +44,7 @@ class Conversation:
     interactions: InteractionRepository
     quizzes: QuizChat | None = None
     records: RecordChat | None = None
-    clock: Callable[[], datetime] = _utc_now
+    clock: Callable[[], datetime] = utc_now
     new_token: Callable[[], str] = lambda: secrets.token_urlsafe(12)
 
     def __post_init__(self) -> None:

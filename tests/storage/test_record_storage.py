@@ -351,14 +351,18 @@ def test_a_double_tapped_last_answer_is_recorded_once(uow):
     assert [(e.attempt_id, e.raw_score) for e in entries] == [(attempt_id, QUESTIONS)]
 
 
-def test_a_double_tap_whose_workers_both_read_the_question_first_is_recorded_once(uow, engine):
-    """Without the row lock (both workers read the attempt at its last question, then both answer), the unique
-    (attempt, position) index decides: one answer, one finish, one record entry."""
+def _skip_where_writers_cannot_interleave(engine) -> None:
     if engine.dialect.name == "sqlite":
         pytest.skip(
             "SQLite serialises writing transactions (BEGIN IMMEDIATE): two workers cannot both read "
             "before either writes, so this interleaving cannot happen there"
         )
+
+
+def test_a_double_tap_whose_workers_both_read_the_question_first_is_recorded_once(uow, engine):
+    """Without the row lock (both workers read the attempt at its last question, then both answer), the unique
+    (attempt, position) index decides: one answer, one finish, one record entry."""
+    _skip_where_writers_cannot_interleave(engine)
     attempts = QuizAttempts(quizzes, records)
     published = _publish(uow, _certification_quiz())
     [(learner_id, attempt_id)] = _at_last_question(uow, attempts, published.version_id, 1)
@@ -387,11 +391,7 @@ def test_a_double_tap_whose_workers_both_read_the_question_first_is_recorded_onc
 def test_finishing_the_same_attempt_twice_at_once_writes_one_entry(uow, engine):
     """Two finishes of one attempt (e.g. a double tap after the deadline on SQLite, where FOR UPDATE locks
     nothing): the unique attempt_id of record entries refuses the second, whose transaction rolls back."""
-    if engine.dialect.name == "sqlite":
-        pytest.skip(
-            "SQLite serialises writing transactions (BEGIN IMMEDIATE): two workers cannot both read "
-            "before either writes, so this interleaving cannot happen there"
-        )
+    _skip_where_writers_cannot_interleave(engine)
     attempts = QuizAttempts(quizzes, records)
     published = _publish(uow, _certification_quiz())
     [(learner_id, attempt_id)] = _at_last_question(uow, attempts, published.version_id, 1)
