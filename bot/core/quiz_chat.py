@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -76,23 +77,19 @@ class QuizChat:
             ]
         mistake_id, question, order = due
         shown = [question.options[i].text for i in order]
-        buttons = (
-            tuple(
-                button(LETTERS[i], "review_answer", {"mistake_id": mistake_id, "original": [order[i]]})
-                for i in range(len(order))
+        choices = [
+            button(
+                "".join(LETTERS[i] for i in picked),
+                "review_answer",
+                {"mistake_id": mistake_id, "original": sorted(order[i] for i in picked)},
             )
-            if question.kind != "multiple_choice"
-            else ()
-        )
-        body = self._question_body(question.stem, shown, question.kind)
-        if question.kind == "multiple_choice":  # multiple choice in review: answered by the full set in one tap
-            combos = [(LETTERS[i], [order[i]]) for i in range(len(order))]
-            correct_shown = sorted(i for i in range(len(order)) if order[i] in question.correct_indexes)
-            combos.append((_letters(correct_shown).replace("、", ""), sorted(question.correct_indexes)))
-            buttons = tuple(
-                button(label, "review_answer", {"mistake_id": mistake_id, "original": orig}) for label, orig in combos
-            )
-        return [TextReply(body, buttons=(buttons,), title=texts.REVIEW_TITLE)]
+            for picked in _review_choices(question, order)
+        ]
+        rows = tuple(tuple(choices[i : i + 4]) for i in range(0, len(choices), 4))
+        body = self._question_body(question.stem, shown, "single_choice")
+        if question.kind == "multiple_choice":
+            body += "\n" + texts.REVIEW_MULTI_HINT
+        return [TextReply(body, buttons=rows, title=texts.REVIEW_TITLE)]
 
     # --- buttons ------------------------------------------------------------------------------
     def press(
@@ -287,6 +284,21 @@ class QuizChat:
         note = TextReply(texts.REVIEW_LEFT if left else texts.REVIEW_AGAIN) if right else None
         follow = self.review(session, learner, button, now=now)
         return [self._feedback(outcome), *([note] if note else []), *follow]
+
+
+def _review_choices(question: Question, order: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Shown positions each review button answers with. A multiple-choice question offers every combination
+    (up to three options at a time when it has more than four), so the buttons never reveal the answer."""
+    n = len(order)
+    if question.kind != "multiple_choice":
+        return [(i,) for i in range(n)]
+    sizes = range(1, n + 1) if n <= 4 else range(1, 4)
+    choices = [combo for size in sizes for combo in combinations(range(n), size)]
+    correct = tuple(sorted(i for i in range(n) if order[i] in question.correct_indexes))
+    if correct not in choices:
+        choices.append(correct)
+        choices.sort(key=lambda combo: (len(combo), combo))
+    return choices
 
 
 def _missed_line(question: Question) -> str:

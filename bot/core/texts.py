@@ -109,6 +109,7 @@ QUIZ_NOT_FOUND = "这个测验已下线,请发送 /quiz 重新选择。"
 REVIEW_NONE = "错题本里今天没有需要复习的题目。{open_count}"
 REVIEW_OPEN = "(还有 {count} 道错题,到期会提醒您复习)"
 REVIEW_TITLE = "错题复习"
+REVIEW_MULTI_HINT = "(多选:点与您答案相同的字母组合)"
 REVIEW_LEFT = "连续答对两次,这道题已移出错题本。"
 REVIEW_AGAIN = "过几天会再请您复习这道题。"
 PUBLISH_PREVIEW = (

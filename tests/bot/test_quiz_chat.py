@@ -257,3 +257,30 @@ def test_republishing_makes_a_new_version_only_when_content_changed(world):
             now=datetime(2026, 11, 2),
         )
     assert published.version == 2
+
+
+def test_review_buttons_of_a_multiple_choice_question_do_not_reveal_the_answer(world):
+    core, uow, clock, tmp_path = world
+    publish(uow, tmp_path)
+    question = start_quiz(core)[1]
+    for _ in range(3):  # answer everything wrong, so 题B lands in the notebook
+        replies = answer_current(core, question, right=False)
+        question = replies[-1]
+    clock.now += timedelta(days=1, minutes=1)
+    seen = set()
+    for _ in range(3):
+        review = say(core, ALICE, "/review")[0]
+        labels = [b.label for row in review.buttons for b in row]
+        if "题B" in review.text:
+            assert labels == ["A", "B", "C", "AB", "AC", "BC", "ABC"]  # every combination, answer not singled out
+            right = "".join(
+                line[0]
+                for line in review.text.splitlines()
+                if line[3:] in {"事先写下底线", "请示后再答复"} and line[1:3] == ". "
+            )
+            replies = tap(core, ALICE, next(b for row in review.buttons for b in row if b.label == right))
+            assert replies[0].text.startswith(texts.QUIZ_RIGHT)
+            seen.add("B")
+            break
+        tap(core, ALICE, review.buttons[0][0])
+    assert seen == {"B"}
