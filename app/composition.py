@@ -15,6 +15,7 @@ from ingest.pipeline import IngestPipeline
 from knowledge.abstention import AbstentionPolicy
 from knowledge.answer import ExtractiveAnswerer, MobileAnswer
 from knowledge.embeddings import SentenceTransformerEmbeddings, model_slug
+from knowledge.fresh_search import FreshSearch
 from knowledge.lexical_store import LexicalIndexStore
 from knowledge.search import KnowledgeSearch, Passage, SearchOptions, SearchResult
 from knowledge.synthesis import GroundedSynthesizer, build_openai_chat_model
@@ -98,7 +99,7 @@ class Services:
         )
 
     def _forget_search(self) -> None:
-        self.__dict__.pop("search", None)
+        self.fresh_search.invalidate()
 
     @cached_property
     def answerer(self) -> ExtractiveAnswerer | GroundedSynthesizer:
@@ -129,10 +130,24 @@ class Services:
         )
 
     @cached_property
-    def search(self) -> KnowledgeSearch:
+    def fresh_search(self) -> FreshSearch[KnowledgeSearch]:
+        """The search, kept current when another process (an ingest job) changes the knowledge base."""
         uow = self.uow
-        with uow.read() as session:
-            generation = self.repository.generation(session)
+
+        def generation() -> int:
+            with uow.read() as session:
+                return self.repository.generation(session)
+
+        return FreshSearch(
+            build=self._build_search, generation=generation, check_every=self.settings.retrieval.refresh_seconds
+        )
+
+    @property
+    def search(self) -> KnowledgeSearch:
+        return self.fresh_search.current()
+
+    def _build_search(self, generation: int) -> KnowledgeSearch:
+        uow = self.uow
 
         def rows():  # type: ignore[no-untyped-def]
             with uow.read() as s:

@@ -52,6 +52,7 @@ class RetrievalSettings(_Section):
     dense_weight: float = Field(default=0.0, ge=0.0, le=1.0)
     min_coverage: float = Field(default=0.2, ge=0.0, le=1.0)
     chunk_chars: int = Field(default=300, ge=80, le=2000)
+    refresh_seconds: float = Field(default=10.0, ge=0.0, le=3600.0)
 
 
 class AnswerSettings(_Section):
@@ -72,6 +73,9 @@ class TelegramSettings(_Section):
     webhook_url: str = ""
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_register: bool = True
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    drain_seconds: float = Field(default=20.0, ge=0.0, le=600.0)
 
 
 class LoggingSettings(_Section):

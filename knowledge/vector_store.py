@@ -35,6 +35,10 @@ class DenseIndex(Protocol):
 
     def all_ids(self) -> set[str]: ...
 
+    def heartbeat(self) -> None:
+        """Raises when the store cannot be reached (readiness checks)."""
+        ...
+
     def search(self, question: str, *, k: int, collections: Sequence[str] | None = None) -> dict[str, float]:
         """Cosine similarity (−1..1) of the k nearest passages, by chunk id."""
         ...
@@ -54,12 +58,16 @@ class ChromaDenseIndex:
 
     def __init__(self, *, client: chromadb.ClientAPI, embeddings: Embeddings, collection_name: str) -> None:
         self._embeddings = embeddings
+        self._client = client
         self._store = Chroma(
             collection_name=collection_name,
             embedding_function=embeddings,
             client=client,
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
+
+    def heartbeat(self) -> None:
+        self._client.heartbeat()
 
     def add(self, documents: Sequence[DenseDocument], *, batch: int = 256) -> None:
         for start in range(0, len(documents), batch):

@@ -146,3 +146,35 @@ def test_reconcile_repairs_a_dense_index_after_a_crash(settings, tmp_path):
 
     assert (removed, added) == (1, 1)
     assert dense.all_ids() == set(stored)
+
+
+def test_a_running_worker_picks_up_an_ingest_made_by_another_process(settings, tmp_path):
+    """Two Services on one database stand for a bot worker and an ingest job (separate data folders, as in
+    docker-compose): the worker answers from its old index until the job's change reaches it, then from the new."""
+    database_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    retrieval = settings.retrieval.model_copy(update={"refresh_seconds": 0.0})
+    storage = settings.storage.model_copy(update={"database_url": database_url})
+    off = settings.vector_store.model_copy(update={"mode": "off"})
+
+    def process(name: str) -> Services:
+        return Services(
+            settings.model_copy(
+                update={"data_dir": tmp_path / name, "storage": storage, "retrieval": retrieval, "vector_store": off}
+            )
+        )
+
+    worker, job = process("worker"), process("ingest-job")
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "说明.txt").write_text("ARPU 是每用户平均收入,KPI 考核里占一定权重。", encoding="utf-8")
+    job.ingest_pipeline().run([folder], collection="general")
+    assert worker.search.search("ARPU是什么", k=3).passages[0].source == "说明.txt"
+
+    (folder / "说明.txt").write_text("SLA 是前后端之间的服务等级协议。", encoding="utf-8")
+    job.ingest_pipeline().run([folder], collection="general")
+
+    stale = worker.search.search("ARPU是什么", k=3)  # the rebuild starts; the old index answers meanwhile
+    assert stale.abstained or stale.passages == ()  # its chunk is gone from the database: never shown
+    worker.fresh_search.wait_for_rebuild(30)
+    assert worker.search.search("SLA服务等级协议", k=3).passages[0].source == "说明.txt"
+    assert worker.search.search("ARPU是什么", k=3).abstained

@@ -320,7 +320,11 @@ def test_a_self_hosted_bot_api_server_gets_its_file_url_too(services: Services):
 def test_polling_by_default_and_webhook_when_configured(services: Services, monkeypatch):
     runs: list[tuple[str, dict]] = []
     monkeypatch.setattr(Application, "run_polling", lambda self, **kw: runs.append(("polling", kw)))
-    monkeypatch.setattr(Application, "run_webhook", lambda self, **kw: runs.append(("webhook", kw)))
+
+    async def webhook_worker(application, services_, settings, **kw):
+        runs.append(("webhook", webhook_options(settings)))
+
+    monkeypatch.setattr(telegram_app, "run_webhook_worker", webhook_worker)
     assert run_telegram(services, services.settings) == 0
 
     tg = services.settings.telegram.model_copy(

@@ -3,9 +3,11 @@ timeouts, handlers, the command menu. Polling by default, a webhook when configu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -22,6 +24,7 @@ from telegram.request import BaseRequest
 
 from app.settings import Settings
 from bot.channels.telegram.handlers import ConversationPort, RetryPolicy, TelegramHandlers
+from bot.channels.telegram.webhook_server import Readiness, serve_webhook
 
 if TYPE_CHECKING:
     from app.composition import Services
@@ -176,13 +179,58 @@ def webhook_options(settings: Settings) -> dict[str, object]:
     }
 
 
+async def run_webhook_worker(
+    application: Application,
+    services: Services,
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    on_listening: Callable[[int], None] | None = None,
+) -> None:
+    """One stateless webhook worker (see webhook_server): every state it needs is in the database."""
+    from app.health import readiness as check_readiness
+
+    options = webhook_options(settings)
+    tg = settings.telegram
+
+    async def readiness() -> Readiness:
+        return await asyncio.to_thread(check_readiness, services)
+
+    async def warm_up() -> None:
+        # Schema check/upgrade and the knowledge index before the first update, not during it.
+        await asyncio.to_thread(lambda: (services.uow, services.search))
+
+    async def register() -> None:
+        await application.bot.set_webhook(
+            url=str(options["webhook_url"]),
+            secret_token=options["secret_token"],  # type: ignore[arg-type]
+            allowed_updates=Update.ALL_TYPES,
+            max_connections=tg.webhook_max_connections,
+        )
+
+    await serve_webhook(
+        application,
+        listen=tg.webhook_listen,
+        port=tg.webhook_port,
+        path=str(options["url_path"]),
+        secret=options["secret_token"],  # type: ignore[arg-type]
+        readiness=readiness,
+        warm_up=warm_up,
+        register=register if tg.webhook_register else None,
+        drain_seconds=tg.drain_seconds,
+        stop=stop,
+        on_listening=on_listening,
+    )
+
+
 def run_telegram(services: Services, settings: Settings) -> int:
-    """Run the bot until stopped (Ctrl-C / SIGTERM): long polling, or a webhook when configured."""
+    """Run the bot until stopped (Ctrl-C / SIGTERM): long polling, or a webhook worker when configured."""
     application = build_application(services=services, settings=settings)
     if settings.telegram.mode == "webhook":
-        options = webhook_options(settings)
-        log.info("starting Telegram webhook on %s:%s", options["listen"], options["port"])
-        application.run_webhook(**options)  # type: ignore[arg-type]
+        webhook_options(settings)  # configuration errors before anything starts
+        tg = settings.telegram
+        log.info("starting Telegram webhook worker on %s:%s", tg.webhook_listen, tg.webhook_port)
+        asyncio.run(run_webhook_worker(application, services, settings))
     else:
         log.info("starting Telegram long polling")
         application.run_polling(allowed_updates=Update.ALL_TYPES)
