@@ -42,8 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baseline", action="store_true", help="不跑 LangChain 切分 + 纯向量基线")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("db", help="数据库维护: coach db upgrade 升级到最新结构")
-    p.add_argument("action", choices=["upgrade"])
+    p = sub.add_parser("db", help="数据库维护: upgrade 升级结构 | backup 文件 备份 | restore 文件 --yes 恢复")
+    p.add_argument("action", choices=["upgrade", "backup", "restore"])
+    p.add_argument("path", nargs="?", type=Path, help="备份文件 (backup/restore)")
+    p.add_argument("--yes", action="store_true", help="restore: 确认用备份覆盖当前数据库")
 
     p = sub.add_parser("users", help="人员管理: 列出人员、授予角色、生成邀请码")
     users = p.add_subparsers(dest="users_action", required=True, metavar="ACTION")

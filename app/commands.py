@@ -82,8 +82,31 @@ def cmd_eval(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_db(args: argparse.Namespace, services: Services) -> int:
-    services.uow  # noqa: B018 — building the unit of work upgrades the schema
-    print(f"数据库已是最新结构: {services.engine.url.render_as_string(hide_password=True)}")
+    from storage.backup import BackupError, backup, restore
+
+    url = services.settings.database_url
+    shown = services.engine.url.render_as_string(hide_password=True)
+    if args.action in {"backup", "restore"} and args.path is None:
+        print(f"请给出备份文件: coach db {args.action} 文件路径", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "backup":
+            result = backup(url, args.path)
+            print(f"已备份 {shown} → {result.path} ({result.size_bytes / 1024:.0f} KB)")
+            return 0
+        if args.action == "restore":
+            if not args.yes:
+                print(f"恢复会用 {args.path} 覆盖 {shown} 的全部数据;请先停止机器人,确认后加 --yes", file=sys.stderr)
+                return 2
+            services.engine.dispose()
+            restore(url, args.path)
+            services.engine.dispose()
+            print(f"已从 {args.path} 恢复 {shown}")
+    except BackupError as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return 1
+    services.uow  # noqa: B018 — building the unit of work upgrades the schema (a restored older backup too)
+    print(f"数据库已是最新结构: {shown}")
     return 0
 
 
