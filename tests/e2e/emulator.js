@@ -293,6 +293,99 @@ function createEmulator(opts) {
   };
   TelegramServer.formatUpdate = formatUpdate; // the package's webhook path uses it too
 
+  // ---------------- webhooks, delivered the way Telegram does
+  // The package POSTs without the secret header, never retries, reuses update ids when deliveries overlap
+  // (it counts up only after the POST returns) and answers its client before delivering. Here: ids are taken
+  // when the update is created, updates of one chat are delivered in order, each POST carries
+  // X-Telegram-Bot-Api-Secret-Token, a failed delivery (network error or non-2xx) is retried with backoff,
+  // and every delivery is logged for tests (/_emulator/deliveries). A client send with ?wait=1 answers only
+  // after the delivery ended, with its outcome.
+
+  const DELIVERY_ATTEMPTS = 5;
+  const DELIVERY_TIMEOUT_MS = 60000;
+  state.deliveries = [];
+  state.deliveryPromises = new Map(); // update id → promise of its delivery record
+  state.chatChains = new Map(); // chat id → promise of the chat's last delivery
+
+  const takeIds = (botToken) => {
+    const fields = { time: Date.now(), botToken, updateId: server.updateId, messageId: server.messageId, isRead: false };
+    server.updateId += 1;
+    server.messageId += 1;
+    return fields;
+  };
+
+  const chatOf = (update) => {
+    if ('callbackQuery' in update) {
+      const cq = update.callbackQuery;
+      return String(((cq.message || {}).chat || {}).id || (cq.from || {}).id);
+    }
+    return String(((update.message || {}).chat || {}).id || ((update.message || {}).from || {}).id);
+  };
+
+  const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+  const deliver = async (hook, update) => {
+    const record = { update_id: update.updateId, chat: chatOf(update), url: hook.url, attempts: 0, ok: false, statuses: [] };
+    const started = Date.now();
+    for (let attempt = 1; attempt <= DELIVERY_ATTEMPTS && !state.shuttingDown; attempt += 1) {
+      record.attempts = attempt;
+      const headers = { 'Content-Type': 'application/json' };
+      if (hook.secret_token) headers['X-Telegram-Bot-Api-Secret-Token'] = String(hook.secret_token);
+      try {
+        const response = await fetch(hook.url, {
+          method: 'POST', headers, body: JSON.stringify(formatUpdate(update)), signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        });
+        await response.arrayBuffer();
+        record.statuses.push(response.status);
+        if (response.status >= 200 && response.status < 300) { record.ok = true; break; }
+      } catch (err) {
+        record.statuses.push(String((err && (err.cause && err.cause.code)) || (err && err.name) || err));
+      }
+      await sleep(Math.min(100 * 2 ** (attempt - 1), 2000));
+    }
+    record.ms = Date.now() - started;
+    if (!record.ok) update.lastError = record.statuses[record.statuses.length - 1];
+    state.deliveries.push(record);
+    if (state.deliveries.length > MAX_CALLS) state.deliveries.splice(0, state.deliveries.length - MAX_CALLS);
+    return record;
+  };
+
+  server.addUserUpdate = (update) => {
+    const hook = server.webhooks[update.botToken];
+    if (!hook) {
+      server.storage.userMessages.push(update);
+      return Promise.resolve();
+    }
+    const chat = chatOf(update);
+    const previous = state.chatChains.get(chat) || Promise.resolve();
+    const delivery = previous.then(() => deliver(hook, update));
+    state.chatChains.set(chat, delivery);
+    state.deliveryPromises.set(update.updateId, delivery);
+    delivery.finally(() => {
+      if (state.chatChains.get(chat) === delivery) state.chatChains.delete(chat);
+      setTimeout(() => state.deliveryPromises.delete(update.updateId), 600000).unref();
+    });
+    return delivery.then(() => undefined);
+  };
+  server.addUserMessage = async (message) => {
+    const done = server.addUserUpdate({ ...takeIds(message.botToken), message });
+    server.emit('AddedUserMessage');
+    await done;
+  };
+  server.addUserCommand = async (message) => {
+    const done = server.addUserUpdate({ ...takeIds(message.botToken), message, entities: message.entities });
+    server.emit('AddedUserCommand');
+    await done;
+  };
+  server.addUserCallback = async (callbackQuery) => {
+    const fields = takeIds(callbackQuery.botToken);
+    server.messageId -= 1; // a button press is not a message
+    const done = server.addUserUpdate({ ...fields, callbackQuery, callbackId: server.callbackId });
+    server.callbackId += 1;
+    server.emit('AddedUserCallbackQuery');
+    await done;
+  };
+
   // ---------------- files
 
   const storeFile = (token, kind, filename, mimeType, data) => {
@@ -451,7 +544,30 @@ function createEmulator(opts) {
     getwebhookinfo: (req, res, token) => {
       const hook = server.webhooks[token];
       const pending = server.storage.userMessages.filter((u) => u.botToken === token && !u.confirmed).length;
-      tgOk(res, { url: hook ? hook.url : '', has_custom_certificate: false, pending_update_count: pending });
+      const info = { url: hook ? hook.url : '', has_custom_certificate: false, pending_update_count: pending };
+      if (hook && hook.max_connections) info.max_connections = Number(hook.max_connections);
+      const failed = state.deliveries.filter((d) => !d.ok);
+      if (failed.length > 0) info.last_error_message = String(failed[failed.length - 1].statuses.slice(-1)[0]);
+      tgOk(res, info);
+    },
+    setwebhook: (req, res, token, params) => {
+      if (typeof params.url !== 'string' || params.url === '') {
+        server.deleteWebhook(token);
+        tgOk(res, true);
+        return;
+      }
+      if (!/^https?:\/\//.test(params.url)) {
+        tgError(res, 400, 'Bad Request: bad webhook: An HTTPS URL must be provided for webhook');
+        return;
+      }
+      if (params.secret_token !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(String(params.secret_token))) {
+        tgError(res, 400, 'Bad Request: secret token contains unallowed characters');
+        return;
+      }
+      server.webhooks[token] = {
+        url: params.url, secret_token: params.secret_token, max_connections: params.max_connections,
+      };
+      tgOk(res, true);
     },
     sendmessage: (req, res, token, params) => {
       if (!requireChat(res, params)) return;
@@ -574,7 +690,7 @@ function createEmulator(opts) {
     },
   };
   // Methods still answered by telegram-test-api's own routes (behind the response filter).
-  const passThrough = new Set(['setwebhook']);
+  const passThrough = new Set();
 
   // ---------------- the outer app
 
@@ -673,8 +789,14 @@ function createEmulator(opts) {
     const ids = { update_id: server.updateId };
     if (kind === 'callback') ids.callback_query_id = String(server.callbackId);
     else ids.message_id = server.messageId;
+    const wait = truthy(req.query.wait);
     const json = res.json.bind(res);
-    res.json = (out) => json(out && out.ok === true && out.result === null ? { ...out, result: ids } : out);
+    res.json = (out) => {
+      if (!(out && out.ok === true && out.result === null)) return json(out);
+      const delivery = wait ? state.deliveryPromises.get(ids.update_id) : undefined;
+      if (!delivery) return json({ ...out, result: ids });
+      return delivery.then((record) => json({ ...out, result: { ...ids, delivery: record } }));
+    };
     next();
   };
   app.post('/sendMessage', clientSend('message'));
@@ -682,6 +804,7 @@ function createEmulator(opts) {
   app.post('/sendCallback', clientSend('callback'));
 
   app.get('/_emulator/health', (req, res) => res.json({ ok: true, result: { pid: process.pid } }));
+  app.get('/_emulator/deliveries', (req, res) => res.json({ ok: true, result: state.deliveries }));
   app.post('/_emulator/calls', (req, res) => {
     const { token } = req.body || {};
     const since = Number((req.body || {}).since) || 0;
@@ -711,6 +834,7 @@ function createEmulator(opts) {
     server.storage.userMessages = [];
     server.storage.botMessages = [];
     state.calls = [];
+    state.deliveries = [];
     state.chats.clear();
     state.commands.clear();
     res.json({ ok: true, result: true });

@@ -192,13 +192,16 @@ async def run_webhook_worker(
 
     options = webhook_options(settings)
     tg = settings.telegram
+    refresher: list[asyncio.Task[None]] = []
 
     async def readiness() -> Readiness:
         return await asyncio.to_thread(check_readiness, services)
 
     async def warm_up() -> None:
-        # Schema check/upgrade and the knowledge index before the first update, not during it.
+        # Schema check/upgrade and the knowledge index before the first update, not during it; then keep the
+        # index current in the background, so the first question after another process's ingest is not stale.
         await asyncio.to_thread(lambda: (services.uow, services.search))
+        refresher.append(asyncio.create_task(keep_search_current(services, tg_refresh_seconds(settings))))
 
     async def register() -> None:
         await application.bot.set_webhook(
@@ -221,6 +224,23 @@ async def run_webhook_worker(
         stop=stop,
         on_listening=on_listening,
     )
+    for task in refresher:
+        task.cancel()
+
+
+def tg_refresh_seconds(settings: Settings) -> float:
+    """How often the background refresher looks for another process's ingest (at least once a second)."""
+    return max(1.0, settings.retrieval.refresh_seconds)
+
+
+async def keep_search_current(services: Services, every: float) -> None:
+    """Touch the search every `every` seconds: a changed knowledge base starts its rebuild without a question."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(lambda: services.search)
+        except Exception:
+            log.warning("background knowledge refresh failed; will retry", exc_info=True)
 
 
 def run_telegram(services: Services, settings: Settings) -> int:
