@@ -10,6 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     COACH_DATA_DIR=/data
 WORKDIR /app
 
+# pg_dump / pg_restore for `coach db backup|restore` against the compose PostgreSQL 15.
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN pip install --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0" \
     || pip install "torch==2.13.0"
 COPY pyproject.toml constraints.txt ./
@@ -34,5 +38,9 @@ RUN useradd --create-home coach && mkdir -p /data && chown coach /data
 USER coach
 VOLUME ["/data"]
 
+# Webhook workers answer on telegram.webhook_port; docker-compose.yml checks GET /readyz there.
+EXPOSE 8443
+# Single-container default (polling or console). docker-compose.yml runs `coach db upgrade`, the ingest job
+# and the workers (`coach run`) as separate services instead.
 # Prestart: schema to head and the bundled sample content (incremental, so restarts are cheap).
 CMD ["sh", "-c", "coach db upgrade && coach ingest content/knowledge/cases --collection cases --no-progress && coach ingest content/knowledge/courses --collection courses --no-progress && coach ingest content/knowledge/processes --collection processes --no-progress && exec coach run"]
