@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import AnswerRating, AskedQuestion, ButtonAction, ProcessedUpdate
@@ -98,11 +99,12 @@ class InteractionRepository:
 
     def claim_update(self, session: Session, *, channel: str, update_id: str, now: datetime) -> bool:
         """Record an update as processed; False if it was already (a redelivery)."""
-        if session.get(ProcessedUpdate, (channel, update_id)) is not None:
-            return False
-        try:
-            with session.begin_nested():
-                session.add(ProcessedUpdate(channel=channel, update_id=update_id, processed_at=now))
-        except IntegrityError:
-            return False
-        return True
+        # One round trip, race-free: INSERT … ON CONFLICT DO NOTHING RETURNING (SQLite 3.35+, PostgreSQL 9.5+).
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(ProcessedUpdate)
+            .values(channel=channel, update_id=update_id, processed_at=now)
+            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+            .returning(ProcessedUpdate.update_id)
+        )
+        return session.execute(statement).first() is not None
