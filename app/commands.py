@@ -75,7 +75,11 @@ def cmd_eval(args: argparse.Namespace, services: Services) -> int:
     from app.evaluation import default_paths, run_evaluation
 
     datasets, corpus = default_paths(args.dataset, args.corpus)
-    report = run_evaluation(services.settings, datasets=datasets, corpus=corpus, baseline=not args.no_baseline)
+    # the fused row measures the configured dense weight (COACH_RETRIEVAL__DENSE_WEIGHT), 0.2 when it is off
+    weight = services.settings.retrieval.dense_weight or 0.2
+    report = run_evaluation(
+        services.settings, datasets=datasets, corpus=corpus, baseline=not args.no_baseline, dense_weight=weight
+    )
     if args.json:
         _print_json(report)
     return 0

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from langchain_core.embeddings import Embeddings
+
 from app.settings import Settings
 from bot.core.conversation import Conversation
 from bot.core.quiz_chat import QuizChat
@@ -14,7 +16,7 @@ from certification.radar import render_radar_png
 from ingest.pipeline import IngestPipeline
 from knowledge.abstention import AbstentionPolicy
 from knowledge.answer import ExtractiveAnswerer, MobileAnswer
-from knowledge.embeddings import SentenceTransformerEmbeddings, model_slug
+from knowledge.embeddings import create_embeddings, model_slug
 from knowledge.fresh_search import FreshSearch
 from knowledge.lexical_store import LexicalIndexStore
 from knowledge.search import KnowledgeSearch, Passage, SearchOptions, SearchResult
@@ -68,9 +70,9 @@ class Services:
         return Tokenizer()
 
     @cached_property
-    def embeddings(self) -> SentenceTransformerEmbeddings:
+    def embeddings(self) -> Embeddings:
         e = self.settings.embedding
-        return SentenceTransformerEmbeddings(model=e.model, device=e.device, batch_size=e.batch_size)
+        return create_embeddings(model=e.model, device=e.device, batch_size=e.batch_size)
 
     @cached_property
     def dense(self) -> DenseIndex | None:

@@ -20,7 +20,7 @@ from ingest.chunking import chunk_document
 from ingest.extractors import SUPPORTED_EXTENSIONS, ExtractionError, extract_document
 from ingest.report import FileOutcome, IngestReport
 from knowledge.tokenizer import Tokenizer
-from knowledge.vector_store import DenseDocument, DenseIndex
+from knowledge.vector_store import DenseDocument, DenseIndex, dense_text
 from storage.db import UnitOfWork, utc_now
 from storage.knowledge_repository import ChunkRecord, KnowledgeRepository
 
@@ -164,7 +164,13 @@ class IngestPipeline:
     ) -> None:
         new_ids = [c.chunk_id for d in prepared for c in d.chunks]
         if self._dense is not None:
-            self._dense.add([DenseDocument(c.chunk_id, c.collection, c.text) for d in prepared for c in d.chunks])
+            self._dense.add(
+                [
+                    DenseDocument(c.chunk_id, c.collection, dense_text(title=d.title, section=c.section, text=c.text))
+                    for d in prepared
+                    for c in d.chunks
+                ]
+            )
         try:
             now = utc_now()
             with self._uow.begin() as session:
@@ -202,5 +208,10 @@ def reconcile_dense_index(*, uow: UnitOfWork, repository: KnowledgeRepository, d
     if extra:
         dense.delete(extra)
     if missing:
-        dense.add([DenseDocument(p.chunk_id, p.collection, p.text) for p in passages.values()])
+        dense.add(
+            [
+                DenseDocument(p.chunk_id, p.collection, dense_text(title=p.title, section=p.section, text=p.text))
+                for p in passages.values()
+            ]
+        )
     return len(extra), len(missing)

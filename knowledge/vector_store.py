@@ -26,6 +26,15 @@ class DenseDocument:
     text: str
 
 
+def dense_text(*, title: str, section: str, text: str) -> str:
+    """What gets embedded for a passage: its document title and heading on a first line, then the text.
+
+    A passage often leaves its subject to the heading it sits under; the embedding sees it.
+    """
+    head = " ".join(part for part in (title.strip(), section.strip()) if part)
+    return f"{head}\n{text}" if head else text
+
+
 class DenseIndex(Protocol):
     """Capability: store passages as vectors and find the nearest to a question."""
 

@@ -1,7 +1,7 @@
 import pytest
 
 from knowledge.abstention import AbstentionPolicy
-from knowledge.fusion import fuse_scores
+from knowledge.fusion import fuse_scores, normalise_similarities
 
 
 def test_zero_dense_weight_keeps_the_lexical_order_exactly():
@@ -36,3 +36,18 @@ def test_fusion_rejects_a_weight_outside_0_1():
 )
 def test_abstention_policy(has_terms, coverage, expected):
     assert AbstentionPolicy(min_coverage=0.5).should_abstain(has_terms=has_terms, best_coverage=coverage) is expected
+
+
+def test_similarities_are_normalised_over_the_dense_candidates():
+    assert normalise_similarities({"a": 0.84, "b": 0.88, "c": 0.80}) == pytest.approx({"a": 0.5, "b": 1.0, "c": 0.0})
+    assert normalise_similarities({"a": 0.8, "b": 0.8}) == {"a": 1.0, "b": 1.0}
+    assert normalise_similarities({}) == {}
+
+
+def test_a_compressed_similarity_scale_still_reorders_close_lexical_candidates():
+    # multilingual-e5 gives every passage 0.8-0.9: only the relative position within the candidates says anything
+    lexical = [("a", 10.0), ("b", 9.5), ("c", 2.0)]
+    dense = {"a": 0.82, "b": 0.89, "c": 0.80}
+    fused = fuse_scores(lexical, dense, dense_weight=0.2)
+    assert [h.chunk_id for h in fused] == ["b", "a", "c"]
+    assert fused[0].dense == pytest.approx(0.89)  # the raw similarity is kept for display and debugging
