@@ -209,12 +209,15 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--baseline", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--dense-weight", type=float, default=None, help="retrieval.dense_weight for the workers (default: config's)"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     root = Path(tempfile.mkdtemp(prefix="coach-load-"))
     print(f"load average at start: {os.getloadavg()}  (files under {root})")
-    with Topology(root, workers=args.workers, refresh_seconds=10.0) as topology:
+    with Topology(root, workers=args.workers, dense_weight=args.dense_weight, refresh_seconds=10.0) as topology:
         started = time.perf_counter()
         for collection, folder in COLLECTIONS.items():
             topology.job("ingest", folder, "--collection", collection, "--no-progress", name="ingest")
@@ -222,7 +225,9 @@ async def main() -> None:
         quiz.write_text(QUIZ, encoding="utf-8")
         topology.job("quiz", "publish", str(quiz), name="publish")
         topology.wait_current()
-        print(f"jobs (ingest ×3 with MiniLM into the Chroma server, publish): {time.perf_counter() - started:.1f} s")
+        print(
+            f"jobs (ingest ×3 with embeddings into the Chroma server, publish): {time.perf_counter() - started:.1f} s"
+        )
         async with httpx.AsyncClient(
             timeout=120, trust_env=False, limits=httpx.Limits(max_connections=args.concurrency + 10)
         ) as http:

@@ -43,7 +43,8 @@ def _closed_port() -> int:
 
 def test_an_unreachable_chroma_server_matters_only_when_dense_retrieval_is_on(lexical_settings):
     server = lexical_settings.vector_store.model_copy(update={"mode": "server", "port": _closed_port()})
-    lexical_only = Services(lexical_settings.model_copy(update={"vector_store": server}))
+    no_dense = lexical_settings.retrieval.model_copy(update={"dense_weight": 0.0})
+    lexical_only = Services(lexical_settings.model_copy(update={"vector_store": server, "retrieval": no_dense}))
     assert _by_name(lexical_only)["vector_store"][0] is True
 
     dense = lexical_settings.retrieval.model_copy(update={"dense_weight": 0.3})

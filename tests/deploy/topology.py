@@ -86,7 +86,7 @@ class Topology:
         root: Path,
         *,
         workers: int = 2,
-        dense_weight: float = 0.0,
+        dense_weight: float | None = None,
         refresh_seconds: float = 1.0,
         extra_env: dict[str, str] | None = None,
     ) -> None:
@@ -228,7 +228,6 @@ class Topology:
                 "COACH_VECTOR_STORE__MODE": "server",
                 "COACH_VECTOR_STORE__HOST": "127.0.0.1",
                 "COACH_VECTOR_STORE__PORT": str(self.chroma_port),
-                "COACH_RETRIEVAL__DENSE_WEIGHT": str(self.dense_weight),
                 "COACH_RETRIEVAL__REFRESH_SECONDS": str(self.refresh_seconds),
                 "COACH_LOGGING__JSON_FORMAT": "true",
                 "TELEGRAM_BOT_TOKEN": self.emulator.token,
@@ -239,6 +238,8 @@ class Topology:
                 "COACH_TELEGRAM__WEBHOOK_LISTEN": "127.0.0.1",
             }
         )
+        if self.dense_weight is not None:  # otherwise config.toml's default, as compose does
+            env["COACH_RETRIEVAL__DENSE_WEIGHT"] = str(self.dense_weight)
         env.update(self.extra_env)
         env.update({f"COACH_{key.upper()}": value for key, value in settings.items()})
         return env
