@@ -53,6 +53,12 @@ def _tool(name: str) -> str:
     return path
 
 
+def _run_pg_tool(name: str, *args: str) -> None:
+    done = subprocess.run([_tool(name), *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BackupError(f"{name} 失败 (退出码 {done.returncode}),数据库未改动: {done.stderr.strip()[-500:]}")
+
+
 def _temporary_beside(target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
@@ -88,14 +94,7 @@ def backup(database_url: str, target: Path) -> BackupResult:
                 source.backup(copy)
             _check_sqlite_file(partial)
         elif kind == "postgresql":
-            done = subprocess.run(
-                [_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={partial}", _libpq_url(database_url)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise BackupError(f"pg_dump 失败 (退出码 {done.returncode}): {done.stderr.strip()[-500:]}")
+            _run_pg_tool("pg_dump", "--format=custom", "--no-owner", f"--file={partial}", _libpq_url(database_url))
         else:
             raise BackupError(f"不支持备份这种数据库: {kind}")
         os.replace(partial, target)
@@ -117,23 +116,16 @@ def restore(database_url: str, source: Path) -> BackupResult:
         with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as backup_db, sqlite3.connect(target) as live:
             backup_db.backup(live)
     elif kind == "postgresql":
-        done = subprocess.run(
-            [
-                _tool("pg_restore"),
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "--single-transaction",
-                "--exit-on-error",
-                f"--dbname={_libpq_url(database_url)}",
-                str(source),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+        _run_pg_tool(
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",  # with --exit-on-error: a failed restore changes nothing
+            "--exit-on-error",
+            f"--dbname={_libpq_url(database_url)}",
+            str(source),
         )
-        if done.returncode != 0:
-            raise BackupError(f"pg_restore 失败 (退出码 {done.returncode}),数据库未改动: {done.stderr.strip()[-500:]}")
     else:
         raise BackupError(f"不支持恢复这种数据库: {kind}")
     return BackupResult(source, kind, source.stat().st_size)

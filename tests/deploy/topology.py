@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,10 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from tests.e2e.harness import BotApiEmulator
+from tests.support.postgres import PostgresUnavailable, create_scratch_database, drop_database
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-POSTGRES_ADMIN_URL = os.environ.get("COACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 WEBHOOK_SECRET = "topology-secret_1"
 WEBHOOK_PATH = "telegram/webhook"
 
@@ -142,26 +141,16 @@ class Topology:
         if self.emulator is not None:
             self.emulator.stop()
         if self._database_name:
-            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{self._database_name}" WITH (FORCE)'))
-            admin.dispose()
+            drop_database(self._database_name)
             self._database_name = ""
 
     # ---- parts
 
     def _create_database(self) -> None:
-        name = f"coach_topology_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
         try:
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as exc:
-            raise TopologyUnavailable(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}") from exc
-        finally:
-            admin.dispose()
-        self._database_name = name
-        self.database_url = admin.url.set(database=name).render_as_string(hide_password=False)
+            self._database_name, self.database_url = create_scratch_database("coach_topology")
+        except PostgresUnavailable as exc:
+            raise TopologyUnavailable(str(exc)) from exc
 
     def _start_chroma(self) -> None:
         executable = shutil.which("chroma") or str(BIN / "chroma")

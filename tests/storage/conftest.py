@@ -8,32 +8,24 @@ database on the server we may CREATE DATABASE from).
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from storage.db import UnitOfWork, create_database_engine
 from storage.models import Base
 from storage.schema import upgrade_to_head
-
-POSTGRES_ADMIN_URL = os.environ.get("COACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from tests.support.postgres import PostgresUnavailable, create_scratch_database, drop_database
 
 
 @pytest.fixture(scope="session")
 def postgres_scratch_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session (schema at head), dropped afterwards."""
-    name = f"coach_storage_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.__class__.__name__}: {exc}".strip())
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
+        name, url = create_scratch_database("coach_storage_test")
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
     engine = create_database_engine(url)
     try:
         upgrade_to_head(engine)
@@ -42,9 +34,7 @@ def postgres_scratch_url() -> Iterator[str]:
     try:
         yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

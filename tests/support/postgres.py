@@ -1,0 +1,39 @@
+"""Scratch PostgreSQL databases for tests and benchmarks: created on the machine's server, dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from sqlalchemy import create_engine, text
+
+POSTGRES_ADMIN_URL = os.environ.get("COACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server answers at POSTGRES_ADMIN_URL (the message says why)."""
+
+
+def create_scratch_database(prefix: str) -> tuple[str, str]:
+    """A new empty database: (its name, its SQLAlchemy URL). Raises PostgresUnavailable."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        raise PostgresUnavailable(
+            f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.__class__.__name__}: {exc}".strip()
+        ) from exc
+    finally:
+        admin.dispose()
+    return name, admin.url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(name: str) -> None:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
