@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -38,8 +39,9 @@ def upgrade_to_head(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+@functools.cache
 def head_revision() -> str | None:
-    """The newest migration this code knows."""
+    """The newest migration this code knows (read from the migration files once per process)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
