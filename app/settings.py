@@ -73,6 +73,7 @@ class TelegramSettings(_Section):
     webhook_url: str = ""
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    max_messages_per_second: float = Field(default=30.0, ge=0.0, le=1000.0)
     webhook_register: bool = True
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
     drain_seconds: float = Field(default=20.0, ge=0.0, le=600.0)

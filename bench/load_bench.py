@@ -210,6 +210,12 @@ async def main() -> None:
     parser.add_argument("--baseline", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=30.0,
+        help="telegram.max_messages_per_second per worker (30 = Telegram's per-bot limit; 0 = off: our own capacity)",
+    )
+    parser.add_argument(
         "--dense-weight", type=float, default=None, help="retrieval.dense_weight for the workers (default: config's)"
     )
     parser.add_argument("--json", type=Path)
@@ -217,7 +223,10 @@ async def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     root = Path(tempfile.mkdtemp(prefix="coach-load-"))
     print(f"load average at start: {os.getloadavg()}  (files under {root})")
-    with Topology(root, workers=args.workers, dense_weight=args.dense_weight, refresh_seconds=10.0) as topology:
+    rate = {"COACH_TELEGRAM__MAX_MESSAGES_PER_SECOND": str(args.rate_limit)}
+    with Topology(
+        root, workers=args.workers, dense_weight=args.dense_weight, refresh_seconds=10.0, extra_env=rate
+    ) as topology:
         started = time.perf_counter()
         for collection, folder in COLLECTIONS.items():
             topology.job("ingest", folder, "--collection", collection, "--no-progress", name="ingest")
@@ -246,7 +255,8 @@ async def main() -> None:
         f"p50 {1000 * base_p50:.1f} ms  p95 {1000 * pct(base, 95):.1f} ms"
     )
     print(
-        f"load: {args.learners} learners, {args.concurrency} at a time, {args.workers} workers: {updates} updates in "
+        f"load: {args.learners} learners, {args.concurrency} at a time, {args.workers} workers "
+        f"(each ≤ {args.rate_limit:g} messages/s, 0 = unlimited): {updates} updates in "
         f"{wall:.1f} s = {updates / wall:.1f} updates/s"
     )
     print(f"{'kind':<12}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'p50/base':>10}")

@@ -131,3 +131,11 @@ def test_the_image_copies_every_package_the_program_imports():
     assert packages
     for package in packages:
         assert f"COPY {package} ./{package}" in dockerfile, f"the Dockerfile does not copy {package}/"
+
+
+def test_the_workers_together_stay_under_telegrams_message_rate(monkeypatch):
+    for key, value in service_env("bot").items():
+        monkeypatch.setenv(key, value)
+    per_worker = load_settings().telegram.max_messages_per_second
+    workers = int(interpolate(str(COMPOSE["services"]["bot"]["deploy"]["replicas"]), EXAMPLE_ENV))
+    assert 0 < per_worker * workers <= 30, "Telegram allows a bot about 30 messages per second in all"

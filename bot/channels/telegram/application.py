@@ -126,7 +126,9 @@ def build_application(
         .token(token)
         .base_url(base_url)
         .base_file_url(file_base_url(base_url))
-        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.telegram.max_messages_per_second, max_retries=FLOOD_RETRIES)
+        )
         .post_init(set_bot_commands)
     )
     # The getUpdates timeouts must be set before a request object: PTB refuses them afterwards.
