@@ -42,8 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baseline", action="store_true", help="不跑 LangChain 切分 + 纯向量基线")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("db", help="数据库维护: upgrade 升级结构 | backup 文件 备份 | restore 文件 --yes 恢复")
-    p.add_argument("action", choices=["upgrade", "backup", "restore"])
+    p = sub.add_parser(
+        "db", help="数据库维护: upgrade 升级结构 | backup 文件 备份 | restore 文件 --yes 恢复 | prune 清理过期记录"
+    )
+    p.add_argument("action", choices=["upgrade", "backup", "restore", "prune"])
+    p.add_argument("--days", type=int, default=30, help="prune: 删除多少天以前的消息去重记录和按钮 (至少 2)")
     p.add_argument("path", nargs="?", type=Path, help="备份文件 (backup/restore)")
     p.add_argument("--yes", action="store_true", help="restore: 确认用备份覆盖当前数据库")
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 
 from app.composition import Services
 from app.quiz_commands import cmd_quiz
 from app.record_commands import cmd_record
 from app.settings import Settings
+from storage.db import utc_now
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
 
@@ -90,6 +92,8 @@ def cmd_db(args: argparse.Namespace, services: Services) -> int:
 
     url = services.settings.database_url
     shown = services.engine.url.render_as_string(hide_password=True)
+    if args.action == "prune":
+        return _prune(services, days=args.days)
     if args.action in {"backup", "restore"} and args.path is None:
         print(f"请给出备份文件: coach db {args.action} 文件路径", file=sys.stderr)
         return 2
@@ -111,6 +115,20 @@ def cmd_db(args: argparse.Namespace, services: Services) -> int:
         return 1
     services.uow  # noqa: B018 — building the unit of work upgrades the schema (a restored older backup too)
     print(f"数据库已是最新结构: {shown}")
+    return 0
+
+
+MIN_PRUNE_DAYS = 2  # Telegram re-delivers an unanswered update for up to a day
+
+
+def _prune(services: Services, *, days: int) -> int:
+    if days < MIN_PRUNE_DAYS:
+        print(f"--days 至少为 {MIN_PRUNE_DAYS}:更近的更新可能还会被 Telegram 重发", file=sys.stderr)
+        return 2
+    before = utc_now() - timedelta(days=days)
+    with services.uow.begin() as session:
+        updates, buttons = InteractionRepository().prune(session, before=before)
+    print(f"已清理 {days} 天以前的记录:消息去重 {updates} 条,按钮 {buttons} 个")
     return 0
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -108,3 +108,13 @@ class InteractionRepository:
             .returning(ProcessedUpdate.update_id)
         )
         return session.execute(statement).first() is not None
+
+    def prune(self, session: Session, *, before: datetime) -> tuple[int, int]:
+        """Forget processed-update ids and buttons created before `before`: (updates, buttons) deleted.
+
+        Both tables grow with every update. An update id is only needed while Telegram may still re-deliver it
+        (it keeps undelivered updates for 24 hours); a pruned button answers like an unknown one.
+        """
+        updates = session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before))
+        buttons = session.execute(delete(ButtonAction).where(ButtonAction.created_at < before))
+        return updates.rowcount, buttons.rowcount  # type: ignore[attr-defined]

@@ -130,7 +130,7 @@ class ButtonAction(Base):
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text, default="{}")
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -169,7 +169,7 @@ class ProcessedUpdate(Base):
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    processed_at: Mapped[datetime]
+    processed_at: Mapped[datetime] = mapped_column(index=True)  # `coach db prune` deletes by age
 
 
 class QuizSetRecord(Base):

@@ -66,3 +66,12 @@ def test_the_cli_backs_up_and_restores_only_when_confirmed(tmp_path: Path, capsy
     assert "--yes" in capsys.readouterr().err
     assert main([*data, "db", "restore", str(tmp_path / "a.bak"), "--yes"]) == 0
     assert main([*data, "db", "backup"]) == 2
+
+
+def test_the_cli_prunes_old_records_but_never_inside_telegrams_redelivery_window(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.setenv("COACH_VECTOR_STORE__MODE", "off")
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert main([*data, "db", "prune", "--days", "1"]) == 2
+    assert "至少" in capsys.readouterr().err
+    assert main([*data, "db", "prune", "--days", "30"]) == 0
+    assert "消息去重 0 条" in capsys.readouterr().out

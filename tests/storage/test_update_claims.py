@@ -49,3 +49,26 @@ def test_two_workers_claiming_the_same_update_at_once_get_one_yes(uow: UnitOfWor
     for t in threads:
         t.join(60)
     assert sorted(results) == [False] * 7 + [True]
+
+
+def test_prune_forgets_old_update_ids_and_buttons_only(uow: UnitOfWork):
+    from datetime import timedelta
+
+    from storage.learner_repository import LearnerRepository
+
+    old, recent = NOW - timedelta(days=40), NOW - timedelta(days=1)
+    with uow.begin() as session:
+        learner = LearnerRepository().add_learner(
+            session, name="王芳", employee_no="P0001", region="西宁", level="初级", role="learner", now=old
+        )
+        interactions.claim_update(session, channel="telegram", update_id="old", now=old)
+        interactions.claim_update(session, channel="telegram", update_id="new", now=recent)
+        interactions.add_action(session, token="stale", learner_id=learner, action="rate", payload={}, now=old)
+        interactions.add_action(session, token="fresh", learner_id=learner, action="rate", payload={}, now=recent)
+    with uow.begin() as session:
+        assert interactions.prune(session, before=NOW - timedelta(days=30)) == (1, 1)
+    with uow.begin() as session:
+        assert interactions.claim_update(session, channel="telegram", update_id="old", now=NOW)  # forgotten
+        assert not interactions.claim_update(session, channel="telegram", update_id="new", now=NOW)  # kept
+        assert interactions.take_action(session, "stale") is None
+        assert interactions.take_action(session, "fresh") is not None
