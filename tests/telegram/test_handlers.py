@@ -3,6 +3,7 @@ Bot API that records every call. Each test reads like a chat."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -412,3 +413,28 @@ def test_the_redactor_also_cleans_tracebacks():
 def test_an_injected_request_without_an_updater_request_builds(services: Services):
     app = telegram_app.build_application(services=services, settings=services.settings, request=HTTPXRequest())
     assert app.bot.base_url.endswith("/bot" + TOKEN)
+
+
+async def test_polling_sets_the_menu_and_keeps_the_index_current_in_the_background(services: Services, monkeypatch):
+    started: list[Application] = []
+    monkeypatch.setattr(Application, "run_polling", lambda self, **kw: started.append(self))
+    menus: list[Application] = []
+    refreshers: list[float] = []
+
+    async def set_commands(app: Application) -> None:
+        menus.append(app)
+
+    async def keep_current(services_: Services, every: float) -> None:
+        refreshers.append(every)
+
+    monkeypatch.setattr(telegram_app, "set_bot_commands", set_commands)
+    monkeypatch.setattr(telegram_app, "keep_search_current", keep_current)
+    assert run_telegram(services, services.settings) == 0
+    [app] = started
+    assert app.post_init is not None
+    await app.post_init(app)
+    await asyncio.sleep(0)  # let the background task start
+    assert menus == [app]
+    assert refreshers == [max(1.0, services.settings.retrieval.refresh_seconds)]
+    assert app.post_shutdown is not None
+    await app.post_shutdown(app)

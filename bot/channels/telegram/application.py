@@ -255,5 +255,19 @@ def run_telegram(services: Services, settings: Settings) -> int:
         asyncio.run(run_webhook_worker(application, services, settings))
     else:
         log.info("starting Telegram long polling")
+        set_commands = application.post_init
+        refresher: list[asyncio.Task[None]] = []
+
+        async def post_init(app: Application) -> None:
+            if set_commands is not None:
+                await set_commands(app)
+            refresher.append(asyncio.create_task(keep_search_current(services, tg_refresh_seconds(settings))))
+
+        async def post_shutdown(app: Application) -> None:
+            for task in refresher:
+                task.cancel()
+
+        application.post_init = post_init
+        application.post_shutdown = post_shutdown
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
