@@ -89,6 +89,14 @@ class Services:
             folder=self.settings.data_dir / "lexical", bigram_weight=self.settings.retrieval.bigram_weight
         )
 
+    def warm_up(self) -> None:
+        """Everything the first question would otherwise wait for: the schema check, the knowledge index and,
+        when dense retrieval is on, the embedding model."""
+        self.uow  # noqa: B018
+        self.search  # noqa: B018
+        if self.settings.retrieval.dense_weight > 0 and self.dense is not None:
+            self.embeddings.embed_query("预热")
+
     def ingest_pipeline(self) -> IngestPipeline:
         return IngestPipeline(
             uow=self.uow,

@@ -202,7 +202,7 @@ async def run_webhook_worker(
     async def warm_up() -> None:
         # Schema check/upgrade and the knowledge index before the first update, not during it; then keep the
         # index current in the background, so the first question after another process's ingest is not stale.
-        await asyncio.to_thread(lambda: (services.uow, services.search))
+        await asyncio.to_thread(services.warm_up)
         refresher.append(asyncio.create_task(keep_search_current(services, tg_refresh_seconds(settings))))
 
     async def register() -> None:
