@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -108,6 +108,21 @@ class InteractionRepository:
             .returning(ProcessedUpdate.update_id)
         )
         return session.execute(statement).first() is not None
+
+    def save_replies(self, session: Session, *, channel: str, update_id: str, replies: str) -> None:
+        """Keep what was answered to a claimed update (JSON), for a re-delivery."""
+        session.execute(
+            update(ProcessedUpdate)
+            .where(ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == update_id)
+            .values(replies=replies)
+        )
+
+    def saved_replies(self, session: Session, *, channel: str, update_id: str) -> str | None:
+        return session.scalar(
+            select(ProcessedUpdate.replies).where(
+                ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == update_id
+            )
+        )
 
     def prune(self, session: Session, *, before: datetime) -> tuple[int, int]:
         """Forget processed-update ids and buttons created before `before`: (updates, buttons) deleted.

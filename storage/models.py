@@ -163,13 +163,14 @@ class AnswerRating(Base):
 
 
 class ProcessedUpdate(Base):
-    """Channel updates already handled (a redelivered update is ignored)."""
+    """Channel updates already handled: a re-delivered update changes nothing; its replies are sent again."""
 
     __tablename__ = "processed_updates"
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(index=True)  # `coach db prune` deletes by age
+    replies: Mapped[str | None] = mapped_column(Text, default=None)  # sent again if the update is re-delivered
 
 
 class QuizSetRecord(Base):

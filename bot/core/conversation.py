@@ -23,6 +23,7 @@ from bot.core.ports import KnowledgeLookup
 from bot.core.quiz_chat import REUSABLE_ACTIONS, QuizChat
 from bot.core.record_chat import RecordChat
 from bot.core.registration import LEVEL_TOKEN_PREFIX, Registrar
+from bot.core.reply_codec import decode_replies, encode_replies
 from bot.core.roles import COMMAND_ROLES, ROLE_NAMES_ZH, Role
 from knowledge.answer import COLLECTION_NAMES
 from storage.db import UnitOfWork, utc_now
@@ -56,11 +57,16 @@ class Conversation:
         now = self.clock()
         try:
             with self.uow.begin() as session:
-                if inbound.update_id and not self.interactions.claim_update(
-                    session, channel=inbound.user.channel, update_id=inbound.update_id, now=now
-                ):
-                    return Outcome(duplicate=True)
-                return self._route(session, inbound, now)
+                if not inbound.update_id:
+                    return self._route(session, inbound, now)
+                key = {"channel": inbound.user.channel, "update_id": inbound.update_id}
+                if not self.interactions.claim_update(session, now=now, **key):
+                    # Re-delivered: nothing changes; the first answer may never have arrived, so it is repeated.
+                    saved = self.interactions.saved_replies(session, **key)
+                    return Outcome(decode_replies(saved) if saved else (), duplicate=True)
+                outcome = self._route(session, inbound, now)
+                self.interactions.save_replies(session, replies=encode_replies(outcome.replies), **key)
+                return outcome
         except (OperationalError, DBAPIError):
             log.error("database unavailable while handling %s", inbound.kind, exc_info=True)
             return Outcome((TextReply(texts.DATABASE_DOWN),))

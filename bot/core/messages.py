@@ -97,5 +97,5 @@ class Outcome:
     """What the core did with one inbound message."""
 
     replies: tuple[Reply, ...] = ()
-    duplicate: bool = False  # already handled: the channel sends nothing
+    duplicate: bool = False  # already handled (a re-delivery): `replies` are the first answer, to send again
     busy: bool = field(default=False)  # a long operation: the channel may show "typing…"

@@ -11,7 +11,7 @@ from bot.core.roles import Role
 from storage.db import UnitOfWork, create_database_engine
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
-from storage.models import AnswerRating, AskedQuestion, Learner
+from storage.models import AnswerRating, AskedQuestion, ButtonAction, Learner
 from tests.bot.conftest import FakeKnowledge
 
 ALICE = ChannelUser("telegram", "1001", "Alice")
@@ -150,13 +150,20 @@ def test_bad_input_gets_clear_replies(core):
     assert sticker.replies == (TextReply(texts.UNSUPPORTED),)
 
 
-def test_a_redelivered_update_is_handled_once(core):
+def test_a_redelivered_update_changes_nothing_and_repeats_the_first_answer(core):
     register(core, ALICE)
-    assert say(core, ALICE, "晋级流程", update_id="555")
+    with core.uow.read() as session:
+        buttons_before = session.scalar(select(func.count()).select_from(ButtonAction))
+    first = core.handle(Inbound.from_text(ALICE, "晋级流程", update_id="555"))
+    assert first.replies and not first.duplicate
     again = core.handle(Inbound.from_text(ALICE, "晋级流程", update_id="555"))
-    assert again.duplicate and again.replies == ()
+    assert again.duplicate
+    assert again.replies == first.replies  # same text, same button tokens: nothing new was made
     with core.uow.read() as session:
         assert session.scalar(select(func.count()).select_from(AskedQuestion)) == 1
+        assert session.scalar(select(func.count()).select_from(ButtonAction)) == buttons_before + sum(
+            len(row) for reply in first.replies if isinstance(reply, TextReply) for row in reply.buttons
+        )
 
 
 def test_database_down_gives_a_clear_message_and_writes_nothing(core, tmp_path):

@@ -10,13 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+from telegram.error import NetworkError
 
 from app.composition import Services
 from bot.channels.telegram import application as telegram_app
 from bot.channels.telegram.application import build_application, run_webhook_worker
 from bot.channels.telegram.handlers import RetryPolicy
 from bot.channels.telegram.webhook_server import SECRET_HEADER
+from bot.core import texts
 from bot.core.messages import Inbound, Outcome, TextReply
+from storage.models import ProcessedUpdate
 from tests.telegram.conftest import ALICE, FakeBotApi, OfflineRequest, Updates
 
 SECRET = "hook-Secret_42"
@@ -133,11 +137,25 @@ async def test_a_body_that_is_not_an_update_is_a_400(worker: Worker):
     assert (await worker.post({"update_id": "x", "message": 5})).status_code == 400
 
 
-async def test_a_redelivered_update_is_handled_once(worker: Worker):
+async def test_a_redelivered_update_repeats_its_reply_once_more(worker: Worker):
     assert (await worker.say("/start", update_id=77)).status_code == 200
-    replies = len(worker.api.texts())
-    assert (await worker.say("/start", update_id=77)).status_code == 200  # Telegram retried: 200, no second reply
-    assert len(worker.api.texts()) == replies
+    first = worker.api.texts()
+    assert (await worker.say("/start", update_id=77)).status_code == 200  # a re-delivery: the same reply again
+    assert worker.api.texts() == first * 2
+
+
+async def test_a_reply_that_cannot_be_sent_asks_telegram_to_redeliver_and_the_retry_sends_it(
+    worker: Worker, services: Services
+):
+    worker.api.fail_next("sendMessage", NetworkError("Telegram unreachable"), NetworkError("still unreachable"))
+    response = await worker.say("/start", update_id=88)
+    assert response.status_code == 502  # handled and stored, not delivered: Telegram will re-deliver
+    failed = worker.api.texts()  # the attempts (the welcome, then the apology), both refused by "Telegram"
+    assert failed[0] == texts.WELCOME_NEW and len(failed) == 2
+    assert (await worker.say("/start", update_id=88)).status_code == 200
+    assert worker.api.texts()[len(failed) :] == [texts.WELCOME_NEW]
+    with services.uow.read() as session:  # the registration began once, not twice
+        assert session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
 
 
 async def test_sigterm_drains_the_update_in_progress_and_refuses_new_ones(

@@ -44,6 +44,7 @@ WRITE_TIMEOUT = 30.0
 POOL_TIMEOUT = 10.0
 FLOOD_RETRIES = 2  # AIORateLimiter retries a request Telegram answered with "retry after"
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
+HANDLERS_KEY = "pocketcoach.handlers"  # bot_data slot: the TelegramHandlers, for the webhook worker
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Loggers that may print a URL holding the token: PTB logs "Set Bot API URL: …<token>" at DEBUG when the
 # bot is built, httpx logs every request URL at INFO. A filter on a logger does not reach its children,
@@ -146,7 +147,9 @@ def build_application(
     else:
         builder = builder.request(request)
     application = builder.build()
-    register_handlers(application, TelegramHandlers(conversation or services.conversation, retry=retry))
+    handlers = TelegramHandlers(conversation or services.conversation, retry=retry)
+    register_handlers(application, handlers)
+    application.bot_data[HANDLERS_KEY] = handlers
     return application
 
 
@@ -213,8 +216,10 @@ async def run_webhook_worker(
             max_connections=tg.webhook_max_connections,
         )
 
+    handlers: TelegramHandlers = application.bot_data[HANDLERS_KEY]
     await serve_webhook(
         application,
+        undelivered=handlers.take_undelivered,
         listen=tg.webhook_listen,
         port=tg.webhook_port,
         path=str(options["url_path"]),

@@ -127,6 +127,14 @@ class TelegramHandlers:
     def __init__(self, conversation: ConversationPort, *, retry: RetryPolicy | None = None) -> None:
         self.conversation = conversation
         self.retry = retry or RetryPolicy()
+        self.undelivered: set[int] = set()  # update ids whose replies could not be sent (see on_error)
+
+    def take_undelivered(self, update_id: int) -> bool:
+        """True (once) when the replies to this update could not be sent."""
+        if update_id in self.undelivered:
+            self.undelivered.discard(update_id)
+            return True
+        return False
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any message in a private chat: typing…, the core, the replies."""
@@ -137,8 +145,7 @@ class TelegramHandlers:
         if inbound.kind in {"text", "command"}:
             await self._typing(context.bot, chat_id)
         outcome = await asyncio.to_thread(self.conversation.handle, inbound)
-        if not outcome.duplicate:
-            await self._send(context.bot, chat_id, outcome.replies)
+        await self._send(context.bot, chat_id, outcome.replies)  # a re-delivery repeats the first answer
 
     async def on_callback_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: the core, then exactly one answer to the query (the toast), then any messages."""
@@ -151,13 +158,22 @@ class TelegramHandlers:
             await self._answer(query, None)  # stop the spinner; the error handler apologises
             raise
         await self._answer(query, render_notice([r.text for r in outcome.replies if isinstance(r, Notice)]))
-        if not outcome.duplicate:
-            await self._send(context.bot, chat_id, [r for r in outcome.replies if not isinstance(r, Notice)])
+        await self._send(context.bot, chat_id, [r for r in outcome.replies if not isinstance(r, Notice)])
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Last resort: log with an incident id; the user sees only the apology and that id."""
+        """Last resort: log with an incident id; the user sees only the apology and that id.
+
+        When Telegram itself could not be reached (the retries ran out), the update is remembered as undelivered:
+        the webhook worker then answers 5xx, Telegram re-delivers, and the stored replies go out again.
+        """
         incident = secrets.token_hex(4)
         update_id = update.update_id if isinstance(update, Update) else None
+        if (
+            update_id is not None
+            and isinstance(context.error, NetworkError)
+            and not isinstance(context.error, BadRequest)
+        ):
+            self.undelivered.add(update_id)
         log.error("unhandled error, incident %s (update %s)", incident, update_id, exc_info=context.error)
         chat_id = _chat_id(update) if isinstance(update, Update) else None
         if chat_id is None:

@@ -56,8 +56,10 @@ class WebhookServer:
         path: str,
         secret: str | None,
         readiness: Callable[[], Awaitable[Readiness]],
+        undelivered: Callable[[int], bool] = lambda update_id: False,
     ) -> None:
         self.application = application
+        self.undelivered = undelivered
         self.path = "/" + path.strip("/")
         self.secret = secret
         self.readiness = readiness
@@ -86,12 +88,14 @@ class WebhookServer:
         self._http.add_sockets(sockets)
         return int(sockets[0].getsockname()[1])
 
-    async def handle(self, update: Update) -> None:
+    async def handle(self, update: Update) -> bool:
+        """Process one update; False when its replies could not be sent (Telegram should re-deliver it)."""
         self.in_flight += 1
         self._idle.clear()
         try:
             await self.application.process_update(update)
             self.handled += 1
+            return not self.undelivered(update.update_id)
         finally:
             self.in_flight -= 1
             if self.in_flight == 0:
@@ -170,10 +174,14 @@ class _UpdateHandler(_Base):
             self.reply_json(400, {"ok": False, "description": "bad update"})
             return
         try:
-            await server.handle(update)
+            delivered = await server.handle(update)
         except Exception:
             log.exception("webhook: update %s could not be processed", update.update_id)
             self.reply_json(500, {"ok": False, "description": "processing failed; retry"})
+            return
+        if not delivered:  # handled and stored, but the reply did not reach Telegram: a re-delivery repeats it
+            log.warning("webhook: replies to update %s not sent; asking for a re-delivery", update.update_id)
+            self.reply_json(502, {"ok": False, "description": "reply not sent; retry"})
             return
         self.reply_json(200, {"ok": True})
 
@@ -198,6 +206,7 @@ async def serve_webhook(
     path: str,
     secret: str | None,
     readiness: Callable[[], Awaitable[Readiness]],
+    undelivered: Callable[[int], bool],
     warm_up: Callable[[], Awaitable[None]],
     register: Callable[[], Awaitable[None]] | None,
     drain_seconds: float,
@@ -210,7 +219,7 @@ async def serve_webhook(
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests), or no signals
             loop.add_signal_handler(sig, stop.set)
-    server = WebhookServer(application, path=path, secret=secret, readiness=readiness)
+    server = WebhookServer(application, path=path, secret=secret, readiness=readiness, undelivered=undelivered)
     await application.initialize()
     try:
         if application.post_init is not None:

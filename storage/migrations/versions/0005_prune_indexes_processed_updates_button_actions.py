@@ -1,4 +1,4 @@
-"""indexes for pruning: processed_updates.processed_at, button_actions.created_at
+"""processed_updates keep their replies (sent again on re-delivery); indexes for pruning by age
 
 Revision ID: 0005
 Revises: 0004
@@ -7,6 +7,7 @@ Create Date: 2026-11-23 13:40:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
@@ -17,6 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("processed_updates", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("replies", sa.Text(), nullable=True))
         batch_op.create_index(batch_op.f("ix_processed_updates_processed_at"), ["processed_at"], unique=False)
     with op.batch_alter_table("button_actions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_button_actions_created_at"), ["created_at"], unique=False)
@@ -27,3 +29,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_button_actions_created_at"))
     with op.batch_alter_table("processed_updates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_processed_updates_processed_at"))
+        batch_op.drop_column("replies")
