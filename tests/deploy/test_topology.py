@@ -7,6 +7,8 @@ balancer, the Bot API emulator delivering updates by webhook, and ingest/publish
 - An ingest job runs while both workers answer; no question fails meanwhile, and the new content is found
   once the workers noticed the change.
 - SIGTERM drains a worker: it says not-ready, finishes what it holds, exits 0.
+- Telegram unreachable while a worker sends its reply: the worker answers 502, the update is re-delivered, and
+  the stored reply goes out — once, with the question logged once.
 """
 
 from __future__ import annotations
@@ -218,3 +220,20 @@ async def test_sigterm_drains_a_worker_and_the_other_takes_over(topology: Topolo
     assert Counter(handled_by(topology, [s.update_id for s in learner.sent[-3:]])) == Counter({"worker1": 3})
     topology.start_worker(worker.name, worker.port)
     topology.wait_ready(topology.workers[worker.name])
+
+
+async def test_a_reply_lost_on_the_way_to_telegram_arrives_with_the_redelivery(topology: Topology, http):
+    learner = user(topology, http, 4)
+    await learner.register(name="孙丽", employee_no="D0004")
+    with uow(topology).read() as session:
+        asked_before = session.scalar(select(func.count()).select_from(AskedQuestion))
+    # The worker's three tries and its apology all fail: it answers 502, and the balancer (as nginx would, or
+    # else Telegram) re-delivers the update to the next worker, which finds it handled and sends the stored reply.
+    topology.fail_bot_api("sendMessage", 4)
+    replies = await learner.say("投诉受理后第一步做什么?")
+    routed = {e["update_id"]: e for e in topology.balancer_log()}[learner.sent[-1].update_id]
+    assert [t["status"] for t in routed["tried"]] == [502, 200], routed
+    answers = [r for r in replies if texts.SOURCES in (r.text or "")]
+    assert len(answers) == 1, [r.text for r in replies]  # the answer, once (an apology may have got through)
+    with uow(topology).read() as session:
+        assert session.scalar(select(func.count()).select_from(AskedQuestion)) == asked_before + 1

@@ -306,6 +306,14 @@ class Topology:
         response = httpx.get(f"{self.emulator.client_url}/_emulator/deliveries", timeout=10, trust_env=False)
         return list(response.json()["result"])
 
+    def fail_bot_api(self, method: str, count: int) -> None:
+        """Make the next `count` calls of a Bot API method answer 502 (Telegram unreachable for a moment)."""
+        assert self.emulator is not None
+        response = httpx.post(
+            f"{self.emulator.client_url}/_emulator/fail", json={"method": method, "count": count}, trust_env=False
+        )
+        response.raise_for_status()
+
     def worker_log_records(self, worker: Worker) -> list[dict[str, Any]]:
         records = []
         for line in worker.log.read_text(errors="replace").splitlines():

@@ -199,6 +199,7 @@ function createEmulator(opts) {
     fileCounter: 0,
     commands: new Map(), // token → BotCommand[]
     pollWaiters: new Set(),
+    failures: new Map(), // lower-case method → how many of its next calls answer 502 (/_emulator/fail)
   };
 
   const botUser = (token) => {
@@ -746,6 +747,12 @@ function createEmulator(opts) {
       state.calls.push({ seq: state.seq, method: req.params.method, token, params: logged, time: Date.now() / 1000 });
       if (state.calls.length > MAX_CALLS) state.calls.splice(0, state.calls.length - MAX_CALLS);
     }
+    const failures = state.failures.get(name) || 0;
+    if (failures > 0 && name !== 'getupdates') {
+      state.failures.set(name, failures - 1);
+      tgError(res, 502, 'Bad Gateway (injected by the test: /_emulator/fail)');
+      return;
+    }
     const handler = methods[name];
     if (handler) {
       Promise.resolve(handler(req, res, token, params)).catch(next);
@@ -805,6 +812,15 @@ function createEmulator(opts) {
 
   app.get('/_emulator/health', (req, res) => res.json({ ok: true, result: { pid: process.pid } }));
   app.get('/_emulator/deliveries', (req, res) => res.json({ ok: true, result: state.deliveries }));
+  app.post('/_emulator/fail', (req, res) => {
+    const { method, count } = req.body || {};
+    if (typeof method !== 'string' || !Number.isInteger(Number(count))) {
+      res.status(400).json({ ok: false, description: 'method and count are required' });
+      return;
+    }
+    state.failures.set(method.toLowerCase(), Number(count));
+    res.json({ ok: true, result: true });
+  });
   app.post('/_emulator/calls', (req, res) => {
     const { token } = req.body || {};
     const since = Number((req.body || {}).since) || 0;
