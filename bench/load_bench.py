@@ -45,6 +45,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.names import chinese_name
 from storage.db import UnitOfWork, create_database_engine
 from storage.models import AskedQuestion, AttemptAnswer, ProcessedUpdate, QuizAttempt, RecordEntryRow
 from tests.deploy.chat import ChatUser, DeliveryFailed, position_of, question_of, score_of
@@ -75,11 +76,6 @@ class Run:
     answers: int = 0
     finished: int = 0
     users: list[ChatUser] = field(default_factory=list)
-
-
-def chinese_name(number: int, prefix: str = "经理") -> str:
-    """Names may not contain digits: 经理 + the number in Chinese numerals (经理一二)."""
-    return prefix + "".join("零一二三四五六七八九"[int(d)] for d in str(number))
 
 
 def pct(values: list[float], q: float) -> float:

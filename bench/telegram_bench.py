@@ -90,6 +90,7 @@ from telegram.request import HTTPXRequest  # noqa: E402
 
 from app.composition import Services  # noqa: E402
 from app.settings import COLLECTIONS, Settings, load_settings  # noqa: E402
+from bench.names import chinese_name  # noqa: E402
 from bot.channels.telegram import application as telegram_app  # noqa: E402
 from bot.channels.telegram.application import build_application  # noqa: E402
 from bot.core import texts  # noqa: E402
@@ -377,7 +378,7 @@ def _e2e_ms(calls: list[BotCall], sent_at: float) -> float | None:
 
 def make_users(count: int, first_id: int) -> list[SimUser]:
     return [
-        SimUser(id=first_id + i, first_name=f"经理{i + 1}号", username=f"bench{first_id + i}") for i in range(count)
+        SimUser(id=first_id + i, first_name=chinese_name(i + 1), username=f"bench{first_id + i}") for i in range(count)
     ]
 
 
