@@ -49,7 +49,7 @@ from bench.names import chinese_name
 from storage.db import UnitOfWork, create_database_engine
 from storage.models import AskedQuestion, AttemptAnswer, ProcessedUpdate, QuizAttempt, RecordEntryRow
 from tests.deploy.chat import ChatUser, DeliveryFailed, position_of, question_of, score_of
-from tests.deploy.test_topology import QUIZ, RIGHT_OPTIONS
+from tests.deploy.quiz import QUIZ, QUIZ_TITLE, right_and_wrong
 from tests.deploy.topology import Topology
 from tests.e2e.harness import SimUser
 
@@ -63,7 +63,6 @@ QUESTIONS = (
     "大客户专线续约谈判要注意什么?",
     "初级谈判有哪些技巧?",
 )
-QUIZ_TITLE = "部署验证认证测验"
 COLLECTIONS = {"cases": "content/knowledge/cases", "courses": "content/knowledge/courses"}
 COLLECTIONS["processes"] = "content/knowledge/processes"
 
@@ -98,19 +97,12 @@ async def learner_visit(user: ChatUser, number: int, rng: random.Random, run: Ru
             run.lookups += 1
             if not reply:
                 run.errors.append(f"learner {number}: no answer to {question!r}")
-        listing = (await user.say("/quiz"))[-1]
-        took("quiz menu")
-        label = next((b["text"] for b in listing.buttons if QUIZ_TITLE in str(b.get("text"))), None)
-        if label is None:
-            run.errors.append(f"learner {number}: the quiz is not offered: {listing.text!r}")
-            return
-        question = question_of(await user.press(listing, label=label))
-        took("quiz menu")
+        question = await user.start_quiz(QUIZ_TITLE)  # /quiz, then the set's button (StopIteration: not offered)
+        run.latencies["quiz menu"].extend(s.seconds for s in user.sent[-2:])
         for _ in range(4):
             position, total = position_of(question)
-            options = [ln.strip() for ln in (question.text or "").splitlines() if ln.strip()[:2] in ("A.", "B.")]
-            right = next(o[0] for o in options if any(r in o for r in RIGHT_OPTIONS))
-            letter = right if rng.random() < 0.7 else ("B" if right == "A" else "A")
+            right, wrong = right_and_wrong(question)
+            letter = right if rng.random() < 0.7 else wrong
             messages = await user.answer(question, letter)
             took("answer")
             run.answers += 1

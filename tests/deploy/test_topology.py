@@ -27,47 +27,12 @@ from bot.core import texts
 from storage.db import UnitOfWork, create_database_engine
 from storage.models import AskedQuestion, AttemptAnswer, ProcessedUpdate, QuizAttempt, RecordEntryRow
 from tests.deploy.chat import ChatUser, position_of, question_of, score_of
+from tests.deploy.quiz import QUIZ, QUIZ_TITLE, right_and_wrong
 from tests.deploy.topology import Topology, TopologyUnavailable
 from tests.e2e.harness import EmulatorUnavailable, SimUser
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 REPO = Path(__file__).resolve().parents[2]
-
-QUIZ = """\
-title: 部署验证认证测验
-competency: 销售推动力
-sub_competencies: [商务谈判技巧]
-instrument: 情境模拟测验
-level: 中级
-mode: certification
-draw: 4
-cut_scores: [2, 3, 4]
-questions:
-  - id: q1
-    stem: 客户第一次提出降价,你先做什么?
-    options:
-      - text: 先了解客户的真实条件
-        correct: true
-      - text: 当场答应
-  - id: q2
-    stem: 让步应该怎样安排?
-    options:
-      - text: 分成几小步,每步换回条件
-        correct: true
-      - text: 一次让到底
-  - id: q3
-    stem: 对方强硬施压时?
-    options:
-      - text: 保持冷静,回到双方利益
-        correct: true
-      - text: 针锋相对
-  - id: q4
-    stem: 谈判前最重要的准备是?
-    options:
-      - text: 写下自己的底线和目标
-        correct: true
-      - text: 什么都不准备,随机应变
-"""
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +84,7 @@ async def test_a_quiz_alternates_between_workers_and_survives_one_being_killed(t
     answer = (await learner.say("投诉受理后第一步做什么?"))[-1]
     assert texts.SOURCES in (answer.text or ""), answer.text
 
-    question = await learner.start_quiz("部署验证认证测验")
+    question = await learner.start_quiz(QUIZ_TITLE)
     quiz_updates_start = len(learner.sent)
     wrong_on = {2}  # answer one question wrongly, so the score says something
     shown_score = None
@@ -127,7 +92,7 @@ async def test_a_quiz_alternates_between_workers_and_survives_one_being_killed(t
     for _ in range(4):
         position, total = position_of(question)
         assert total == 4
-        right, wrong = _letters(question)
+        right, wrong = right_and_wrong(question)
         letter = wrong if position in wrong_on else right
         messages = await learner.answer(question, letter)
         if position == 2:  # mid-quiz: the worker that is next in turn dies on the spot
@@ -163,18 +128,6 @@ async def test_a_quiz_alternates_between_workers_and_survives_one_being_killed(t
     # The replacement worker (compose restarts it) joins and is ready.
     topology.start_worker(killed.name, killed.port)
     topology.wait_ready(topology.workers[killed.name])
-
-
-RIGHT_OPTIONS = ("先了解客户的真实条件", "分成几小步", "保持冷静", "写下自己的底线")
-
-
-def _letters(question) -> tuple[str, str]:
-    """(right letter, wrong letter): the bot shuffles the options, so find them by their text."""
-    options = [line.strip() for line in (question.text or "").splitlines() if line.strip()[:2] in ("A.", "B.")]
-    assert len(options) == 2, question.text
-    right = [o[0] for o in options if any(r in o for r in RIGHT_OPTIONS)]
-    assert len(right) == 1, options
-    return right[0], next(o[0] for o in options if o[0] != right[0])
 
 
 async def test_an_ingest_job_runs_while_the_workers_keep_answering(topology: Topology, http):
