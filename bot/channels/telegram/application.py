@@ -206,7 +206,7 @@ async def run_webhook_worker(
         # Schema check/upgrade and the knowledge index before the first update, not during it; then keep the
         # index current in the background, so the first question after another process's ingest is not stale.
         await asyncio.to_thread(services.warm_up)
-        refresher.append(asyncio.create_task(keep_search_current(services, tg_refresh_seconds(settings))))
+        refresher.append(asyncio.create_task(keep_search_current(services, refresh_interval(settings))))
 
     async def register() -> None:
         await application.bot.set_webhook(
@@ -235,7 +235,7 @@ async def run_webhook_worker(
         task.cancel()
 
 
-def tg_refresh_seconds(settings: Settings) -> float:
+def refresh_interval(settings: Settings) -> float:
     """How often the background refresher looks for another process's ingest (at least once a second)."""
     return max(1.0, settings.retrieval.refresh_seconds)
 
@@ -266,7 +266,7 @@ def run_telegram(services: Services, settings: Settings) -> int:
         async def post_init(app: Application) -> None:
             if set_commands is not None:
                 await set_commands(app)
-            refresher.append(asyncio.create_task(keep_search_current(services, tg_refresh_seconds(settings))))
+            refresher.append(asyncio.create_task(keep_search_current(services, refresh_interval(settings))))
 
         async def post_shutdown(app: Application) -> None:
             for task in refresher:
