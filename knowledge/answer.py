@@ -28,6 +28,7 @@ class SourceRef:
     section: str
     collection: str
     chunk_id: str
+    text: str = ""  # the passage as retrieved, for `coach ask --json` and the 📖 button
 
     def label(self) -> str:
         where = f"{self.title} › {self.section}" if self.section and self.section != self.title else self.title
@@ -86,7 +87,7 @@ def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: i
 
 
 def _source(number: int, passage: Passage) -> SourceRef:
-    return SourceRef(number, passage.title, passage.section, passage.collection, passage.chunk_id)
+    return SourceRef(number, passage.title, passage.section, passage.collection, passage.chunk_id, passage.text)
 
 
 class ExtractiveAnswerer:
