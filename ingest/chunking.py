@@ -11,6 +11,16 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from ingest.blocks import (
+    Block,
+    ListBlock,
+    Paragraph,
+    is_list_item,
+    is_separator_row,
+    is_table_line,
+    parse_blocks,
+    render_table_rows,
+)
 from ingest.cleaning import clean_text, split_slide_markers
 from ingest.extractors import ExtractedDocument
 
@@ -20,6 +30,7 @@ _HEADING_LINE = re.compile(
     r"[^。!?;,,;!?]{2,28}$"
 )
 _ENDS_LIKE_SENTENCE = re.compile(r"[。!?;,、:,;:!?…]$")
+LIST_STRETCH = 1.5  # a list may run this far past chunk_chars before it is split (lead-in repeated)
 
 
 @dataclass(frozen=True)
@@ -34,34 +45,52 @@ class Chunk:
 
 def _is_heading(line: str) -> bool:
     line = line.strip()
-    return bool(line) and len(line) <= 30 and not _ENDS_LIKE_SENTENCE.search(line) and bool(_HEADING_LINE.match(line))
+    if not line or len(line) > 30 or is_list_item(line) or is_table_line(line) or is_separator_row(line):
+        return False
+    return not _ENDS_LIKE_SENTENCE.search(line) and bool(_HEADING_LINE.match(line))
 
 
-def _blocks(heading: str | None, text: str) -> list[tuple[str, str]]:
-    """Split one cleaned section into (heading, body) blocks at heading-like lines.
+def _blocks(heading: str | None, text: str) -> list[tuple[str, list[str]]]:
+    """Split one cleaned section into (heading, body lines) at heading-like lines.
 
-    Headings stay in the body (a learner reads them); runs of heading-like lines stay together, so a
-    list of short lines is never lost.
+    A heading line leaves the body (the section name carries it); a run of heading-like lines is content
+    (a list of short lines), so nothing a learner needs is lost.
     """
-    blocks: list[tuple[str, str]] = []
+    lines = [raw.strip().lstrip("#").strip() for raw in text.splitlines()]
+    lines = [line for line in lines if line]
+    blocks: list[tuple[str, list[str]]] = []
     current_heading = heading or ""
     body: list[str] = []
-    has_content = False
-    for raw in text.splitlines():
-        line = raw.strip().lstrip("#").strip()
-        if not line:
-            continue
-        if _is_heading(line):
-            if has_content:
-                blocks.append((current_heading, "\n".join(body)))
-                body, has_content = [], False
+    for i, line in enumerate(lines):
+        in_run = (i > 0 and _is_heading(lines[i - 1])) or (i + 1 < len(lines) and _is_heading(lines[i + 1]))
+        if _is_heading(line) and not in_run:
+            if body:
+                blocks.append((current_heading, body))
+                body = []
             current_heading = line
         else:
-            has_content = True
-        body.append(line)
+            body.append(line)
     if body:
-        blocks.append((current_heading, "\n".join(body)))
+        blocks.append((current_heading, body))
     return blocks
+
+
+def _units(block: Block, chunk_chars: int) -> list[str]:
+    """Texts that must not be cut apart: a lead-in with its items (repeated when a long list splits),
+    table rows with their column names (under the table's lead-in), a paragraph."""
+    if isinstance(block, Paragraph):
+        return [block.text]
+    items = list(block.items) if isinstance(block, ListBlock) else render_table_rows(block)
+    lead = block.lead_in
+    groups: list[list[str]] = [[]]
+    size = len(lead)
+    for item in items:
+        if groups[-1] and size + len(item) + 1 > chunk_chars * LIST_STRETCH:
+            groups.append([])
+            size = len(lead)
+        groups[-1].append(item)
+        size += len(item) + 1
+    return ["\n".join([lead, *group] if lead else group) for group in groups if group]
 
 
 def chunk_document(document: ExtractedDocument, *, chunk_chars: int = 300) -> list[Chunk]:
@@ -79,10 +108,29 @@ def chunk_document(document: ExtractedDocument, *, chunk_chars: int = 300) -> li
             cleaned = clean_text(slide)
             if not cleaned:
                 continue
-            for heading, body in _blocks(section.heading, cleaned):
-                for piece in splitter.split_text(body):
-                    if _meaningful(piece):
-                        chunks.append(Chunk(len(chunks), heading, piece, section.page))
+            for heading, lines in _blocks(section.heading, cleaned):
+                for text in _pack(parse_blocks(lines), chunk_chars, splitter):
+                    if _meaningful(text):
+                        chunks.append(Chunk(len(chunks), heading, text, section.page))
+    return chunks
+
+
+def _pack(blocks: list[Block], chunk_chars: int, splitter: RecursiveCharacterTextSplitter) -> list[str]:
+    """Greedy packing of units into chunks; only a single over-long paragraph is cut (at sentence ends)."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for block in blocks:
+        for unit in _units(block, chunk_chars):
+            pieces = splitter.split_text(unit) if isinstance(block, Paragraph) and len(unit) > chunk_chars else [unit]
+            for piece in pieces:
+                if current and size + len(piece) + 1 > chunk_chars:
+                    chunks.append("\n".join(current))
+                    current, size = [], 0
+                current.append(piece)
+                size += len(piece) + 1
+    if current:
+        chunks.append("\n".join(current))
     return chunks
 
 

@@ -163,6 +163,21 @@ def _is_body_string(node: object) -> bool:
     return node.find_parent(_HTML_HEADINGS) is None
 
 
+def _mark_html_structure(soup: BeautifulSoup) -> None:
+    """Tables become `| a | b |` rows and list items get a marker, so structure survives as text."""
+    for table in reversed(soup.find_all("table")):  # inner tables first
+        rows = []
+        for tr in table.find_all("tr"):
+            cells = [" ".join(c.get_text(" ", strip=True).split()) for c in tr.find_all(["td", "th"], recursive=False)]
+            if any(cells):
+                rows.append(cells)
+        table.replace_with(soup.new_string("\n" + "\n".join(markdown_rows(iter(rows))) + "\n"))
+    for li in soup.find_all("li"):
+        parent = li.find_parent(["ol", "ul"])
+        marker = f"{len(li.find_previous_siblings('li')) + 1}. " if parent is not None and parent.name == "ol" else "- "
+        li.insert(0, soup.new_string(marker))
+
+
 def _extract_html(data: bytes) -> _Result:
     """HTML: drop page chrome and scripts, split at h1–h3."""
     soup = _make_soup(data)
@@ -170,6 +185,7 @@ def _extract_html(data: bytes) -> _Result:
     page_title = title_tag.get_text(" ", strip=True) if title_tag else ""
     for tag in soup.find_all(_HTML_DROP):
         tag.decompose()
+    _mark_html_structure(soup)
     first_h1 = soup.find("h1")
     root = soup.body or soup
     sections: list[ExtractedSection] = []
@@ -195,8 +211,22 @@ def _is_docx_heading(style_name: str) -> bool:
     return name.startswith(("heading", "标题")) or name == "title"
 
 
+def markdown_rows(rows: Iterator[list[str]]) -> Iterator[str]:
+    """Table rows as `| a | b |` lines, the first one (the header) followed by a `|---|` separator.
+
+    Every extractor writes tables this way, so `ingest.blocks` reads them with their header."""
+    for number, cells in enumerate(rows):
+        yield "| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |"
+        if number == 0:
+            yield "|" + "---|" * len(cells)
+
+
 def _docx_table_lines(table: Any) -> Iterator[str]:
-    """Yield one ' | '-joined line per table row, skipping merged-cell repeats."""
+    """Markdown-style rows of a Word table, skipping merged-cell repeats."""
+    yield from markdown_rows(_docx_table_cells(table))
+
+
+def _docx_table_cells(table: Any) -> Iterator[list[str]]:
     for row in table.rows:
         cells: list[str] = []
         seen: list[Any] = []
@@ -206,7 +236,7 @@ def _docx_table_lines(table: Any) -> Iterator[str]:
             seen.append(cell._tc)
             cells.append(" ".join(cell.text.split()))
         if any(cells):
-            yield " | ".join(cells)
+            yield cells
 
 
 def _extract_docx(data: bytes) -> _Result:
@@ -243,10 +273,8 @@ def _pptx_shape_lines(shapes: Any, skip_id: int | None) -> Iterator[str]:
         elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
             yield shape.text_frame.text.replace("\v", "\n")
         elif getattr(shape, "has_table", False) and shape.has_table:
-            for row in shape.table.rows:
-                cells = [" ".join(cell.text.split()) for cell in row.cells]
-                if any(cells):
-                    yield " | ".join(cells)
+            rows = ([" ".join(cell.text.split()) for cell in row.cells] for row in shape.table.rows)
+            yield from markdown_rows(cells for cells in rows if any(cells))
 
 
 def _extract_pptx(data: bytes) -> _Result:
@@ -339,4 +367,26 @@ def extract_document(path: Path, *, max_bytes: int = 50 * 1024 * 1024) -> Extrac
     kept = tuple(s for s in sections if s.text or s.heading)
     if not any(s.text for s in kept):
         raise EmptyFile("文件没有可读的文字")
-    return ExtractedDocument(path=path, title=(title or "").strip() or path.stem, sections=kept)
+    title = (title or "").strip() or (None if _GENERATED_NAME.fullmatch(path.stem) else path.stem)
+    title = title or _title_from_text(kept) or path.stem
+    return ExtractedDocument(path=path, title=title, sections=kept)
+
+
+_GENERATED_NAME = re.compile(r"[\d_\-.]*[0-9a-fA-F_\-]{8,}[\d_\-.]*")  # 004_1e625e82544b89b4: a hash, no name
+_TITLE_DECOR = re.compile(r"^[-—=*#|“”\"'《》\s]+|[-—=*#|“”\"'\s::]+$")
+
+
+def _title_from_text(sections: tuple[ExtractedSection, ...]) -> str:
+    """A document with no title of its own is named by its first heading or opening line (cleaned), not
+    by its file name, which for scraped pages is a hash."""
+    from ingest.cleaning import clean_text
+
+    heading = next((s.heading for s in sections if s.heading), None)
+    if heading:
+        return heading
+    for section in sections[:3]:
+        for line in clean_text(section.text[:4000]).splitlines():
+            line = _TITLE_DECOR.sub("", line)
+            if sum(ch.isalnum() for ch in line) >= 4:
+                return line if len(line) <= 40 else line[:40] + "…"
+    return ""

@@ -95,7 +95,7 @@ def test_docx_headings_paragraphs_and_table(tmp_path: Path) -> None:
     assert [s.heading for s in doc.sections] == [None, "客户经理晋级流程", "考核标准"]
     intro, promotion, criteria = doc.sections
     assert intro.text == "本手册适用于全体客户经理。"
-    expected = ["晋级每年评审两次。", "级别 | 要求", "高级客户经理 | 年度业绩前20%"]
+    expected = ["晋级每年评审两次。", "| 级别 | 要求 |", "|---|---|", "| 高级客户经理 | 年度业绩前20% |"]
     assert promotion.text.splitlines() == expected
     assert criteria.text == "满意度不低于90%。"
     assert all(s.page is None for s in doc.sections)
@@ -177,7 +177,11 @@ def test_html_gbk_drops_chrome_and_splits_at_headings(tmp_path: Path) -> None:
     assert doc.title == "晋级指南"
     assert [s.heading for s in doc.sections] == [None, "客户经理晋级流程", "考核标准"]
     assert doc.sections[0].text == "前言：本页面介绍晋级规则。"
-    assert doc.sections[1].text.splitlines() == ["第一步：提交申请。", "材料一", "材料二"]
+    assert doc.sections[1].text.splitlines() == [
+        "第一步：提交申请。",
+        "- 材料一",
+        "- 材料二",
+    ]  # list items keep a marker
     assert doc.sections[2].text == "满意度不低于90%。"
     text = _all_text(doc)
     for unwanted in ("脚本内容", "color", "导航菜单", "页眉文字", "版权所有", "注释不应出现"):
