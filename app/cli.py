@@ -33,8 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=Path, help='JSONL 文件,每行 {"id", "question"}')
 
     p = sub.add_parser("ask", help="像聊天里一样回答一个问题 (手机长度,附来源)")
-    p.add_argument("question")
+    p.add_argument("question", nargs="?")
     p.add_argument("--collection", action="append", choices=COLLECTIONS)
+    p.add_argument("--json", action="store_true", help='输出 {"question", "found", "answer", "sources"}')
+    p.add_argument(
+        "--batch", type=Path, help='JSONL 文件,每行 {"id", "question"};每题输出一行 JSON,有坏行时退出码为 1'
+    )
 
     p = sub.add_parser("eval", help="在评测集上测量检索 (hit@1, hit@5, MRR@10) 并与基线对比")
     p.add_argument("--dataset", type=Path, action="append", help="JSONL 评测集 (默认 ../shared/eval/dev.jsonl)")

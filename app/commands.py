@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 from app.composition import Services
 from app.quiz_commands import cmd_quiz
 from app.record_commands import cmd_record
 from app.settings import Settings
+from knowledge.answer import MobileAnswer
 from storage.db import utc_now
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
@@ -34,31 +37,57 @@ def cmd_ingest(args: argparse.Namespace, services: Services) -> int:
     return 1 if missing and len(missing) == len(args.paths) else 0
 
 
+def _batch_items(path: Path) -> Iterator[tuple[object, str | None, str | None]]:
+    """(id, question, None) per good `{"id", "question"}` line of a JSONL file, (id, None, reason) per bad one."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError:
+            yield None, None, f"第 {number} 行不是 JSON"
+            continue
+        if not isinstance(item, dict):
+            yield None, None, f"第 {number} 行不是 JSON 对象"
+            continue
+        question = item.get("question")
+        if not isinstance(question, str) or not question.strip():
+            yield item.get("id"), None, f"第 {number} 行没有问题 (question)"
+            continue
+        yield item.get("id"), question, None
+
+
+def _run_batch(path: Path, answer_one: Callable[[str], dict[str, object]]) -> int:
+    """One JSON line per question, `{"id", ...}`; a bad line prints `{"id", "error"}`. 1 when any line was bad."""
+    if not path.is_file():
+        print(f"找不到问题文件: {path}", file=sys.stderr)
+        return 2
+    bad = 0
+    for item_id, question, error in _batch_items(path):
+        if question is None:
+            bad += 1
+            _print_json({"id": item_id, "error": error})
+        else:
+            _print_json({"id": item_id, **answer_one(question)})
+    return 1 if bad else 0
+
+
 def cmd_search(args: argparse.Namespace, services: Services) -> int:
     k = args.k or services.settings.retrieval.default_k
     search = services.search
+
+    def search_one(question: str) -> dict[str, object]:
+        result = search.search(question, k=k, collections=args.collection)
+        return {"abstained": result.abstained, "passages": [p.as_json() for p in result.passages]}
+
     if args.batch:
-        for line in args.batch.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            item = json.loads(line)
-            result = search.search(item["question"], k=k, collections=args.collection)
-            _print_json(
-                {
-                    "id": item.get("id"),
-                    "abstained": result.abstained,
-                    "passages": [p.as_json() for p in result.passages],
-                }
-            )
-        return 0
+        return _run_batch(args.batch, search_one)
     if not args.question:
         print("请给出问题,或用 --batch FILE.jsonl", file=sys.stderr)
         return 2
     result = search.search(args.question, k=k, collections=args.collection)
     if args.json:
-        _print_json(
-            {"query": result.query, "abstained": result.abstained, "passages": [p.as_json() for p in result.passages]}
-        )
+        _print_json({"query": result.query, **search_one(args.question)})
         return 0
     if result.abstained:
         print("资料库里没有找到可靠的答案。")
@@ -68,8 +97,30 @@ def cmd_search(args: argparse.Namespace, services: Services) -> int:
     return 0
 
 
+def answer_as_json(answer: MobileAnswer) -> dict[str, object]:
+    """`coach ask --json`: the reply text without its source list, and the sources with their passages."""
+    if not answer.found:
+        return {"question": answer.question, "found": False, "answer": "", "sources": []}
+    sources = [
+        {"number": s.number, "title": s.title, "section": s.section, "collection": s.collection, "text": s.text}
+        for s in answer.sources
+    ]
+    return {"question": answer.question, "found": True, "answer": answer.body, "sources": sources}
+
+
 def cmd_ask(args: argparse.Namespace, services: Services) -> int:
-    print(services.ask(args.question, collections=args.collection).render_plain())
+    def ask_one(question: str) -> dict[str, object]:
+        return answer_as_json(services.ask(question, collections=args.collection))
+
+    if args.batch:
+        return _run_batch(args.batch, ask_one)
+    if not args.question:
+        print("请给出问题,或用 --batch FILE.jsonl", file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json(ask_one(args.question))
+    else:
+        print(services.ask(args.question, collections=args.collection).render_plain())
     return 0
 
 

@@ -138,3 +138,75 @@ def test_record_commands_rate_correct_promote_and_export(tmp_path, capsys, monke
     assert rows[0][0] == "工号" and len(rows) == 3 and {r[-5] for r in rows[1:]} >= {"复核"}
     assert main([*data, "record", "export", "--format", "xapi", "--out", str(tmp_path / "x.json")]) == 0
     validate_statements(__import__("json").loads((tmp_path / "x.json").read_text(encoding="utf-8")))
+
+
+def test_ask_json_prints_the_reply_and_its_sources(knowledge_dir, capsys):
+    assert main(["--data-dir", str(knowledge_dir), "ask", "--json", "晋级可以跨级吗"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert list(payload) == ["question", "found", "answer", "sources"]
+    assert payload["question"] == "晋级可以跨级吗" and payload["found"] is True
+    assert "不得跨级" in payload["answer"]
+    assert "来源" not in payload["answer"]  # the reply text only; the sources are their own field
+    first = payload["sources"][0]
+    assert set(first) == {"number", "title", "section", "collection", "text"}
+    assert first["number"] == 1 and first["title"] == "客户经理晋级流程" and first["collection"] == "processes"
+    assert "不得跨级" in first["text"]
+
+
+def test_ask_json_when_nothing_is_found(knowledge_dir, capsys):
+    assert main(["--data-dir", str(knowledge_dir), "ask", "--json", "公司食堂几点开饭"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "question": "公司食堂几点开饭",
+        "found": False,
+        "answer": "",
+        "sources": [],
+    }
+
+
+def test_ask_without_json_prints_the_chat_reply(knowledge_dir, capsys):
+    assert main(["--data-dir", str(knowledge_dir), "ask", "公司食堂几点开饭"]) == 0
+    assert capsys.readouterr().out.startswith("资料库里没有找到可靠的答案")
+
+
+def test_ask_batch_answers_each_line_and_reports_bad_ones(knowledge_dir, tmp_path, capsys):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(
+        '{"id": "a", "question": "晋级可以跨级吗"}\n'
+        "not json\n"
+        "\n"
+        '{"id": "c"}\n'
+        '{"id": 4, "question": "公司食堂几点开饭"}\n',
+        encoding="utf-8",
+    )
+    assert main(["--data-dir", str(knowledge_dir), "ask", "--json", "--batch", str(batch)]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["id"] for line in lines] == ["a", None, "c", 4]
+    assert list(lines[0]) == ["id", "question", "found", "answer", "sources"]
+    assert lines[0]["found"] is True and "不得跨级" in lines[0]["answer"]
+    assert lines[1] == {"id": None, "error": "第 2 行不是 JSON"}
+    assert lines[2] == {"id": "c", "error": "第 4 行没有问题 (question)"}
+    assert lines[3]["found"] is False and lines[3]["answer"] == "" and lines[3]["sources"] == []
+
+
+def test_ask_batch_of_good_lines_exits_zero(knowledge_dir, tmp_path, capsys):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"id": "a", "question": "让步怎么让"}\n', encoding="utf-8")
+    assert main(["--data-dir", str(knowledge_dir), "ask", "--batch", str(batch)]) == 0
+    (line,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert line["id"] == "a" and line["sources"][0]["title"] == "中级谈判课"
+
+
+def test_ask_needs_a_question_or_a_batch(knowledge_dir, tmp_path, capsys):
+    assert main(["--data-dir", str(knowledge_dir), "ask", "--json"]) == 2
+    assert "请给出问题" in capsys.readouterr().err
+    assert main(["--data-dir", str(knowledge_dir), "ask", "--batch", str(tmp_path / "none.jsonl")]) == 2
+    assert "找不到问题文件" in capsys.readouterr().err
+
+
+def test_search_batch_reports_a_bad_line_like_ask(knowledge_dir, tmp_path, capsys):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"id": "a", "question": "让步怎么让"}\n[1, 2]\n', encoding="utf-8")
+    assert main(["--data-dir", str(knowledge_dir), "search", "--batch", str(batch)]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["abstained"] is False
+    assert lines[1] == {"id": None, "error": "第 2 行不是 JSON 对象"}
