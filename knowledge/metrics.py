@@ -1,14 +1,16 @@
-"""Retrieval metrics and evidence matching for evaluation. Pure functions."""
+"""Retrieval and answer metrics, and evidence matching for evaluation. Pure functions."""
 
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.cleaning import fold_for_search, strip_pinyin_glosses
 
 _SPACE = re.compile(r"\s+")
+_CITATION = re.compile(r"\[\d+(?:[,、]\s*\d+)*\]")  # [1], [2,3], [1、2]; full-width ［1］ folds to [1] first
 
 
 def evidence_key(text: str) -> str:
@@ -22,6 +24,18 @@ def passage_matches(passage_text: str, passage_source: str, *, evidence: Sequenc
         return False
     folded = evidence_key(passage_text)
     return any(evidence_key(e) in folded for e in evidence if e.strip())
+
+
+def reply_key(text: str) -> str:
+    """`evidence_key` for a reply: also drops markdown bold (**) and citation markers ([1]) between the words."""
+    folded = fold_for_search(strip_pinyin_glosses(text)).replace("**", "")
+    return _SPACE.sub("", _CITATION.sub("", folded))
+
+
+def reply_carries_evidence(reply: str, *, evidence: Sequence[str]) -> bool:
+    """The reply a learner reads holds one of the evidence strings, whatever file it was taken from."""
+    key = reply_key(reply)
+    return bool(key) and any(reply_key(e) in key for e in evidence if reply_key(e))
 
 
 @dataclass(frozen=True)
@@ -64,4 +78,50 @@ def score_outcomes(outcomes: Sequence[QuestionOutcome]) -> RetrievalScores:
         mrr_at_10=mrr,
         abstain_on_unanswerable=(sum(o.abstained for o in unanswerable) / len(unanswerable) if unanswerable else None),
         wrong_abstain_on_answerable=sum(o.abstained for o in answerable) / n,
+    )
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    question_id: str
+    answerable: bool
+    found: bool
+    chars: int  # characters of the reply text (without the source list); 0 when the reply is "not found"
+    carries_fact: bool
+    first_source_right: bool  # the reply's first source is one of the expected files
+
+
+@dataclass(frozen=True)
+class AnswerScores:
+    answerable: int
+    unanswerable: int
+    carries_fact: float | None  # share of answerable questions whose reply holds the fact (abstaining misses)
+    carries_fact_right_source: float | None  # … and whose first source is a right file
+    abstain_on_unanswerable: float | None
+    wrong_abstain_on_answerable: float | None
+    median_chars: float | None  # over the replies given (not the "not found" ones)
+    max_chars: int | None
+
+    def as_json(self) -> dict[str, object]:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+def score_replies(outcomes: Sequence[ReplyOutcome]) -> AnswerScores:
+    """How often the reply carries the fact, how often it rightly says "not found", and how long it is."""
+    answerable = [o for o in outcomes if o.answerable]
+    unanswerable = [o for o in outcomes if not o.answerable]
+    lengths = [o.chars for o in outcomes if o.found]
+
+    def among(group: list[ReplyOutcome], count: int) -> float | None:
+        return count / len(group) if group else None
+
+    return AnswerScores(
+        answerable=len(answerable),
+        unanswerable=len(unanswerable),
+        carries_fact=among(answerable, sum(o.carries_fact for o in answerable)),
+        carries_fact_right_source=among(answerable, sum(o.carries_fact and o.first_source_right for o in answerable)),
+        abstain_on_unanswerable=among(unanswerable, sum(not o.found for o in unanswerable)),
+        wrong_abstain_on_answerable=among(answerable, sum(not o.found for o in answerable)),
+        median_chars=float(statistics.median(lengths)) if lengths else None,
+        max_chars=max(lengths) if lengths else None,
     )
