@@ -11,6 +11,22 @@ from pathlib import Path
 from app.record_commands import add_record_parser
 from app.settings import COLLECTIONS, Settings, SettingsError, load_settings
 
+EVAL_DESCRIPTION = """\
+每个语料目录只入库一次 (临时数据目录),同一语料上的评测集共用。
+含 cases/ courses/ processes/ 子目录的语料目录像 make run 那样入库:每个子目录进对应集合,其余文件不入库;
+其他目录整体进 general。
+
+不给 --dataset 时 (make eval):
+  ../shared/eval/dev.jsonl, bench/eval/holdout.jsonl, bench/eval/calibration_unanswerable.jsonl,
+  bench/eval/corpus_holdout.jsonl                         语料 ../shared/corpus
+  bench/eval/bundled_dev.jsonl, bench/eval/bundled_holdout.jsonl   语料 content/knowledge
+  (不存在的文件跳过并说明)
+
+回答: 回复正文 (不含来源列表) 是否含某条 evidence,与段落同样归一 (去空白、繁转简、全角转半角),
+另去掉 ** 和 [1] 这样的引用标记;不要求来源文件相符,"+right file" 一列再要求第一个来源是对的文件。
+基线 "best passage as reply" 把最好的段落截到同样长度直接当回复 (弃答相同)。
+"""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coach", description="PocketCoach 随身教练 — 客户经理的随身知识库与测评助手")
@@ -40,11 +56,24 @@ def _parser() -> argparse.ArgumentParser:
         "--batch", type=Path, help='JSONL 文件,每行 {"id", "question"};每题输出一行 JSON,有坏行时退出码为 1'
     )
 
-    p = sub.add_parser("eval", help="在评测集上测量检索 (hit@1, hit@5, MRR@10) 并与基线对比")
-    p.add_argument("--dataset", type=Path, action="append", help="JSONL 评测集 (默认 ../shared/eval/dev.jsonl)")
-    p.add_argument("--corpus", type=Path, help="语料目录 (默认 ../shared/corpus)")
+    p = sub.add_parser(
+        "eval",
+        help="在评测集上测量回答 (回复里有没有事实) 和检索 (hit@1, hit@5, MRR@10),并与基线对比",
+        description=EVAL_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--dataset",
+        action="append",
+        metavar="F.jsonl[=语料目录]",
+        help="评测集及它所依据的语料目录 (可重复);不写 =目录 时用 --corpus。不给时跑全部默认评测集",
+    )
+    p.add_argument("--corpus", type=Path, help="没写 =目录 的 --dataset 用的语料目录 (默认 ../shared/corpus)")
     p.add_argument("--no-baseline", action="store_true", help="不跑 LangChain 切分 + 纯向量基线")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--misses", action="store_true", help="列出回复里没有事实的问题,以及不该回答却回答了的问题")
+    p.add_argument(
+        "--json", action="store_true", help="标准输出只有一个 JSON (含每题记录,便于比较两次运行);表格写到标准错误"
+    )
 
     p = sub.add_parser(
         "db", help="数据库维护: upgrade 升级结构 | backup 文件 备份 | restore 文件 --yes 恢复 | prune 清理过期记录"

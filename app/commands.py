@@ -125,14 +125,33 @@ def cmd_ask(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, services: Services) -> int:
-    from app.evaluation import default_paths, run_evaluation
+    from app.evaluation import dataset_specs, run_evaluation
 
-    datasets, corpus = default_paths(args.dataset, args.corpus)
+    if args.corpus and not args.dataset:
+        print("--corpus 只用于没写 =目录 的 --dataset;默认评测集各自带着语料", file=sys.stderr)
+        return 2
+    datasets, skipped = dataset_specs(args.dataset, args.corpus)
+    # with --json, stdout carries only the JSON object; the tables go to stderr
+    out = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    for path in skipped:
+        out(f"跳过 {path}: 文件不存在")
+    if not datasets:
+        print("没有可用的评测集 (../shared 不在旁边?);用 --dataset F.jsonl=语料目录 指定", file=sys.stderr)
+        return 2
     # the fused row measures the configured dense weight (COACH_RETRIEVAL__DENSE_WEIGHT), 0.2 when it is off
     weight = services.settings.retrieval.dense_weight or 0.2
-    report = run_evaluation(
-        services.settings, datasets=datasets, corpus=corpus, baseline=not args.no_baseline, dense_weight=weight
-    )
+    try:
+        report = run_evaluation(
+            services.settings,
+            datasets=datasets,
+            baseline=not args.no_baseline,
+            dense_weight=weight,
+            misses=args.misses,
+            out=out,
+        )
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if args.json:
         _print_json(report)
     return 0

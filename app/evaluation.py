@@ -1,11 +1,16 @@
-"""`coach eval`: ingest the evaluation corpus into a scratch data folder and measure retrieval.
+"""`coach eval`: ingest each corpus once into a scratch data folder, then measure answers and retrieval.
 
-Configurations, side by side, on the same questions:
+Answers (`app/answer_eval.py`): does the reply the learner reads carry the fact, against the best passage
+pasted as the reply. Retrieval configurations, side by side, on the same questions:
 - lexical  — our pipeline, BM25 words + bigrams only (dense_weight 0)
 - dense    — our chunks, dense similarity only
 - fused    — our pipeline with the dense weight given by --dense-weight (default 0.2)
 - baseline — LangChain RecursiveCharacterTextSplitter (500 chars) on the raw files + the dense model alone
 Ranking metrics ignore abstention (they judge the ranking); abstention is reported on its own.
+
+Each dataset names its corpus (`--dataset F.jsonl=DIR`). A corpus folder with cases/, courses/ or processes/
+subfolders is loaded the way `make run` loads content/knowledge: each subfolder into its collection, nothing
+else; any other folder goes wholly into general.
 """
 
 from __future__ import annotations
@@ -17,13 +22,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.answer_eval import judge_question, print_answer_table, print_misses, question_json, score_answers
 from app.composition import Services
-from app.settings import RetrievalSettings, Settings
+from app.settings import COLLECTIONS, Settings
 from knowledge.abstention import AbstentionPolicy
 from knowledge.metrics import QuestionOutcome, passage_matches, score_outcomes
-from knowledge.search import KnowledgeSearch, SearchOptions
+from knowledge.search import KnowledgeSearch, SearchOptions, SearchResult
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+BENCH = REPO / "bench" / "eval"
+BUNDLED = REPO / "content" / "knowledge"
+DEFAULT_DATASETS = (  # what `coach eval` (and `make eval`) measures when no --dataset is given
+    (SHARED / "eval" / "dev.jsonl", SHARED / "corpus"),
+    (BENCH / "holdout.jsonl", SHARED / "corpus"),
+    (BENCH / "calibration_unanswerable.jsonl", SHARED / "corpus"),
+    (BENCH / "corpus_holdout.jsonl", SHARED / "corpus"),
+    (BENCH / "bundled_dev.jsonl", BUNDLED),
+    (BENCH / "bundled_holdout.jsonl", BUNDLED),
+)
+RAW_TEXT = {".txt", ".md"}  # what the LangChain baseline reads as it is
 Ranker = Callable[[str], list[tuple[str, str]]]  # question → [(passage text, source file name)] best first
 
 
@@ -33,11 +51,25 @@ class EvalQuestion:
     question: str
     answerable: bool
     evidence: tuple[str, ...]
-    sources: tuple[str, ...]
+    sources: tuple[str, ...]  # file names (a dataset may write them with a folder)
 
 
-def default_paths(datasets: Sequence[Path] | None, corpus: Path | None) -> tuple[list[Path], Path]:
-    return list(datasets or [SHARED / "eval" / "dev.jsonl"]), corpus or SHARED / "corpus"
+@dataclass(frozen=True)
+class DatasetSpec:
+    path: Path
+    corpus: Path
+
+
+def dataset_specs(given: Sequence[str] | None, corpus: Path | None) -> tuple[list[DatasetSpec], list[Path]]:
+    """The datasets to run with their corpora, and the default ones skipped because their file is absent."""
+    if given:
+        specs = []
+        for arg in given:
+            path, _, folder = arg.partition("=")
+            specs.append(DatasetSpec(Path(path), Path(folder) if folder else corpus or SHARED / "corpus"))
+        return specs, []
+    present = [DatasetSpec(p, c) for p, c in DEFAULT_DATASETS if p.is_file()]
+    return present, [p for p, _ in DEFAULT_DATASETS if not p.is_file()]
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -47,11 +79,17 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             continue
         item = json.loads(line)
         answerable = item.get("answerable", True) and bool(item.get("evidence"))
-        sources = tuple([item["source"], *item.get("also_in", [])]) if item.get("source") else ()
+        sources = tuple(Path(s).name for s in [item["source"], *item.get("also_in", [])]) if item.get("source") else ()
         questions.append(
             EvalQuestion(item["id"], item["question"], answerable, tuple(item.get("evidence", ())), sources)
         )
     return questions
+
+
+def corpus_parts(corpus: Path) -> list[tuple[Path, str]]:
+    """(folder, collection) pairs: the collection subfolders when there are any, else the whole folder."""
+    folders = [(corpus / name, name) for name in COLLECTIONS if name != "general" and (corpus / name).is_dir()]
+    return folders or [(corpus, "general")]
 
 
 def _outcome(q: EvalQuestion, ranked: list[tuple[str, str]], abstained: bool) -> QuestionOutcome:
@@ -108,7 +146,8 @@ def _baseline_ranker(services: Services, corpus: Path, scratch: Path) -> Ranker:
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
     texts, metadatas = [], []
-    for path in sorted(corpus.glob("*.txt")):
+    files = sorted(p for folder, _ in corpus_parts(corpus) for p in folder.rglob("*") if p.suffix.lower() in RAW_TEXT)
+    for path in files:
         for piece in splitter.split_text(path.read_text(encoding="utf-8", errors="replace")):
             texts.append(piece)
             metadatas.append({"source": path.name})
@@ -129,71 +168,117 @@ def _baseline_ranker(services: Services, corpus: Path, scratch: Path) -> Ranker:
 
 def _evaluate(
     questions: list[EvalQuestion], ranker: Ranker, abstains: Callable[[str], bool] | None
-) -> dict[str, object]:
+) -> tuple[dict[str, object], list[QuestionOutcome]]:
     outcomes = [_outcome(q, ranker(q.question), abstains(q.question) if abstains else False) for q in questions]
     scores = score_outcomes(outcomes).as_json()
     if abstains is None:  # this configuration never abstains: say so instead of printing 0
         scores["abstain_on_unanswerable"] = scores["wrong_abstain_on_answerable"] = None
-    return scores
+    return scores, outcomes
+
+
+class _CorpusRun:
+    """One corpus ingested into its own scratch folder, with every configuration ready to ask."""
+
+    def __init__(self, settings: Settings, corpus: Path, scratch: Path, *, baseline: bool, dense_weight: float) -> None:
+        self.services = services = Services(
+            settings.model_copy(
+                update={"data_dir": scratch, "storage": settings.storage.model_copy(update={"database_url": ""})}
+            )
+        )
+        pipeline = services.ingest_pipeline()
+        self.passages = sum(
+            o.chunks for folder, name in corpus_parts(corpus) for o in pipeline.run([folder], collection=name).outcomes
+        )
+        self._results: dict[str, SearchResult] = {}
+        self.rankers: dict[str, tuple[Ranker, Callable[[str], bool] | None]] = {
+            "lexical": (
+                _ranker_from_search(_search_variant(services, dense_weight=0.0, min_coverage=0.0)),
+                lambda q: self.configured(q).abstained,
+            ),
+        }
+        if services.dense is not None:
+            self.rankers["dense"] = (_dense_only_ranker(services), None)
+            self.rankers[f"fused(w={dense_weight})"] = (
+                _ranker_from_search(_search_variant(services, dense_weight=dense_weight, min_coverage=0.0)),
+                None,
+            )
+            if baseline:
+                self.rankers["baseline"] = (_baseline_ranker(services, corpus, scratch), None)
+
+    def configured(self, question: str) -> SearchResult:
+        """The search the chat runs (configured weight and abstention, k=5), once per question."""
+        if question not in self._results:
+            self._results[question] = self.services.search.search(question, k=5)
+        return self._results[question]
+
+    def source_of(self, chunk_id: str) -> str | None:
+        passage = self.services.search.passage(chunk_id)
+        return passage.source if passage else None
+
+    def measure(self, spec: DatasetSpec, *, misses: bool, out: Callable[[str], None]) -> dict[str, object]:
+        questions = load_questions(spec.path)
+        table: dict[str, dict[str, object]] = {}
+        ranks: list[dict[str, int | None]] = [{} for _ in questions]
+        for name, (ranker, abstains) in self.rankers.items():
+            table[name], outcomes = _evaluate(questions, ranker, abstains)
+            for per_question, outcome in zip(ranks, outcomes, strict=True):
+                per_question[name] = outcome.first_hit_rank
+        answerer, max_chars = self.services.answerer, self.services.settings.answer.max_chars
+        judged = []
+        for q in questions:
+            result = self.configured(q.question)
+            answer = answerer.answer(result)
+            judged.append(judge_question(q, result, answer, source_of=self.source_of, max_chars=max_chars))
+        answers = score_answers(judged)
+        out(f"\n== {spec.path.name} (corpus {spec.corpus}) ==")
+        print_answer_table(answers, out)
+        _print_table(table, out)
+        if misses:
+            print_misses(judged, out)
+        return {
+            "corpus": str(spec.corpus),
+            "answers": answers,
+            "retrieval": table,
+            "questions": [question_json(j, r) for j, r in zip(judged, ranks, strict=True)],
+        }
 
 
 def run_evaluation(
     settings: Settings,
     *,
-    datasets: list[Path],
-    corpus: Path,
+    datasets: list[DatasetSpec],
     baseline: bool = True,
     dense_weight: float = 0.2,
+    misses: bool = False,
     out: Callable[[str], None] = print,
 ) -> dict[str, object]:
-    """Measure every configuration on every dataset; print a table; return the numbers."""
-    for path in [*datasets, corpus]:
+    """Measure every dataset against its corpus (one ingest per corpus); print tables; return the numbers."""
+    for path in [p for spec in datasets for p in (spec.path, spec.corpus)]:
         if not path.exists():
             raise FileNotFoundError(f"评测需要 {path}(../shared 不在旁边?)")
+    by_corpus: dict[Path, list[DatasetSpec]] = {}
+    for spec in datasets:
+        by_corpus.setdefault(spec.corpus.resolve(), []).append(spec)
+    results: dict[str, object] = {"min_coverage": settings.retrieval.min_coverage, "corpora": {}, "datasets": {}}
     with tempfile.TemporaryDirectory(prefix="coach-eval-") as tmp:
-        scratch = Path(tmp)
-        eval_settings = settings.model_copy(
-            update={"data_dir": scratch, "storage": settings.storage.model_copy(update={"database_url": ""})}
-        )
-        services = Services(eval_settings)
-        started = time.perf_counter()
-        report = services.ingest_pipeline().run([corpus], collection="general")
-        passages = sum(o.chunks for o in report.outcomes)
-        out(f"ingested {corpus}: {passages} passages in {time.perf_counter() - started:.1f}s")
-        r: RetrievalSettings = settings.retrieval
-        configured = services.search
-        rankers: dict[str, tuple[Ranker, Callable[[str], bool] | None]] = {
-            "lexical": (
-                _ranker_from_search(_search_variant(services, dense_weight=0.0, min_coverage=0.0)),
-                lambda q: configured.search(q, k=5).abstained,
-            ),
-        }
-        if services.dense is not None:
-            rankers["dense"] = (_dense_only_ranker(services), None)
-            rankers[f"fused(w={dense_weight})"] = (
-                _ranker_from_search(_search_variant(services, dense_weight=dense_weight, min_coverage=0.0)),
-                None,
-            )
-            if baseline:
-                rankers["baseline"] = (_baseline_ranker(services, corpus, scratch), None)
-        results: dict[str, object] = {"min_coverage": r.min_coverage, "datasets": {}}
-        for dataset in datasets:
-            questions = load_questions(dataset)
-            table = {name: _evaluate(questions, ranker, abst) for name, (ranker, abst) in rankers.items()}
-            results["datasets"][dataset.name] = table  # type: ignore[index]
-            _print_table(dataset.name, table, out)
-        return results
+        for number, (corpus, specs) in enumerate(by_corpus.items()):
+            started = time.perf_counter()
+            scratch = Path(tmp) / f"corpus-{number}"
+            run = _CorpusRun(settings, corpus, scratch, baseline=baseline, dense_weight=dense_weight)
+            out(f"ingested {specs[0].corpus}: {run.passages} passages in {time.perf_counter() - started:.1f}s")
+            results["corpora"][str(specs[0].corpus)] = run.passages  # type: ignore[index]
+            for spec in specs:
+                results["datasets"][spec.path.name] = run.measure(spec, misses=misses, out=out)  # type: ignore[index]
+    return results
 
 
-def _print_table(name: str, table: dict[str, dict[str, object]], out: Callable[[str], None]) -> None:
-    out(f"\n== {name} ==")
+def _print_table(table: dict[str, dict[str, object]], out: Callable[[str], None]) -> None:
+    out("retrieval (the ranking behind it):")
     out(f"{'config':<16}{'hit@1':>8}{'hit@5':>8}{'MRR@10':>8}{'abstain(unans)':>16}{'wrong-abstain':>15}")
     for config, s in table.items():
-        abst = s["abstain_on_unanswerable"]
         out(
             f"{config:<16}{s['hit_at_1']:>8.3f}{s['hit_at_5']:>8.3f}{s['mrr_at_10']:>8.3f}"
-            f"{_fmt(abst):>16}"
-            f"{_fmt(s['wrong_abstain_on_answerable']):>15}"
+            f"{_fmt(s['abstain_on_unanswerable']):>16}{_fmt(s['wrong_abstain_on_answerable']):>15}"
         )
     first = next(iter(table.values()))
     out(f"({first['answerable']} answerable, {first['unanswerable']} unanswerable;")
