@@ -118,9 +118,15 @@ def parse_blocks(lines: Iterable[str]) -> list[Block]:
     rows: list[str] = []
 
     def lead_in() -> str:
-        if blocks and isinstance(blocks[-1], Paragraph) and is_lead_in(blocks[-1].text):
-            return blocks.pop().text  # type: ignore[union-attr]
-        return ""
+        """The paragraph just before, when it announces the list; only its last sentence is the lead-in."""
+        last = blocks[-1] if blocks else None
+        if not isinstance(last, Paragraph) or not is_lead_in(last.text):
+            return ""
+        blocks.pop()
+        cut = max(last.text[:-1].rfind(ch) for ch in _SENTENCE_END) + 1
+        if cut > 0:
+            blocks.append(Paragraph(last.text[:cut].strip()))
+        return last.text[cut:].strip()
 
     def flush() -> None:
         if items:

@@ -30,7 +30,7 @@ _HEADING_LINE = re.compile(
     r"[^。!?;,,;!?]{2,28}$"
 )
 _ENDS_LIKE_SENTENCE = re.compile(r"[。!?;,、:,;:!?…]$")
-LIST_STRETCH = 1.5  # a list may run this far past chunk_chars before it is split (lead-in repeated)
+LIST_STRETCH = 2.0  # a list may run this far past chunk_chars before it is split (lead-in repeated)
 
 
 @dataclass(frozen=True)

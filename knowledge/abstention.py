@@ -1,10 +1,24 @@
-"""When to say "资料库里没有找到可靠的答案" instead of showing noise. Pure functions."""
+"""When to say "资料库里没有找到可靠的答案" instead of showing noise. Pure functions.
+
+Three rules, each for a way a wrong reply slipped through coverage alone:
+* coverage — the best passage must hold enough of the question's informative terms (IDF-weighted);
+* named things — a question that names a product, fee, company or chore (knowledge/dictionaries/entities.txt)
+  is answered only by a passage that names it too: 「怎么申请信用卡」 is not answered by 「申请晋级」;
+* amounts — a question that asks for money, a share, a score or a time needs a passage sentence (or list item)
+  that states one beside one of the question's key terms: the Qinghai case exists, its monthly fee does not.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ingest.blocks import LIST_MARKER
+from ingest.cleaning import fold_for_search
+from knowledge.question_types import AmountClass
+
 NOT_FOUND_TEXT = "资料库里没有找到可靠的答案。"
+SHORT_LEAD_IN = 40  # a list item is read with its lead-in when the lead-in is this short
 
 
 @dataclass(frozen=True)
@@ -20,3 +34,32 @@ class AbstentionPolicy:
         if not has_terms or best_coverage is None:
             return True
         return best_coverage < self.min_coverage
+
+
+def missing_entities(question: str, entities: Iterable[str], passages: Sequence[str]) -> tuple[str, ...]:
+    """The named things in the question that none of the passages names."""
+    folded_question = fold_for_search(question)
+    named = [e for e in entities if e in folded_question]
+    named = [e for e in named if not any(e != other and e in other for other in named)]  # 专线 inside 数字专线
+    texts = [fold_for_search(p) for p in passages]
+    return tuple(e for e in named if not any(e in t for t in texts))
+
+
+def states_amount(amount: AmountClass, pieces: Iterable[str], anchors: Sequence[str]) -> bool:
+    """Does any piece state an amount of the asked kind next to one of the question's key terms?
+
+    With no anchors (every key term unknown to the index) any piece stating the amount will do.
+    """
+    for piece in pieces:
+        folded = fold_for_search(LIST_MARKER.sub("", piece.strip()))
+        if amount.stated.search(folded) and (not anchors or any(a in folded for a in anchors)):
+            return True
+    return False
+
+
+def amount_pieces(lead_in: str, items: Sequence[str]) -> list[str]:
+    """The pieces of a list an amount must sit in: each item, read with its lead-in when that is short."""
+    if not items:
+        return [lead_in]
+    prefix = lead_in if len(lead_in) <= SHORT_LEAD_IN else ""
+    return [f"{prefix}{item}" for item in items]

@@ -6,19 +6,21 @@ the order they help, then the sources they came from.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.cleaning import fold_for_search
-from knowledge.abstention import NOT_FOUND_TEXT
+from knowledge.abstention import NOT_FOUND_TEXT, amount_pieces, states_amount
+from knowledge.answer_units import Unit, passage_units
+from knowledge.question_types import amount_class, classify
 from knowledge.search import Passage, SearchResult
+from knowledge.span_selection import QueryShape, heading_bonus, relevant_items, score_unit, shorten_item
 
 COLLECTION_NAMES = {"cases": "案例库", "courses": "课程", "processes": "流程手册", "general": "综合"}
-_SENTENCE_END = re.compile(r"(?<=[。!?;!?;])|\n")
 NOT_FOUND_HINT = "可以换个说法再问,或者用 /ask 加上更具体的关键词。"
-KEY_SENTENCE_SHARE = 0.5  # a sentence joins the answer when it shares at least half the best one's terms
-MAX_KEY_SENTENCES = 5
+KEY_SENTENCE_SHARE = 0.6  # a unit joins the answer when it scores at least this share of the best one
+MAX_KEY_UNITS = 3
+AMOUNT_ANCHORS = 3  # an amount must stand beside one of the question's three most informative known words
+ANSWER_TARGET = 300  # characters of reply body that further units may fill (the best unit may take more)
 
 
 @dataclass(frozen=True)
@@ -48,42 +50,94 @@ class MobileAnswer:
         return "\n".join([self.body, "", "来源:", *(s.label() for s in self.sources)])
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and len(s.strip()) >= 4]
-
-
-def _overlap(sentence: str, terms: Sequence[str]) -> int:
-    folded = fold_for_search(sentence)
-    return sum(len(t) for t in terms if t in folded)
-
-
 def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: int = 3) -> MobileAnswer:
-    """Pick the key sentences of the best passages, cite them by number, stay under `max_chars`."""
+    """The spans of the best passages that answer the question, cited by number, under `max_chars`."""
     if result.abstained or not result.passages:
         return MobileAnswer(result.query, False, "", ())
     passages = list(result.passages[:max_sources])
     sources = tuple(_source(i + 1, p) for i, p in enumerate(passages))
     footer = len("\n\n来源:\n") + sum(len(s.label()) + 1 for s in sources)
-    budget = max(max_chars - footer, 80)
-    candidates = []
-    for number, passage in enumerate(passages, start=1):
-        for order, sentence in enumerate(_sentences(passage.text)):
-            score = _overlap(sentence, result.query_terms) * (1.0 if number == 1 else 0.6)
-            candidates.append((-score, number, order, sentence))
-    best = -min((c[0] for c in candidates), default=0.0)
-    lines: list[str] = []
-    used = 0
-    for negative_score, number, _, sentence in sorted(candidates):
-        if (best > 0 and -negative_score < best * KEY_SENTENCE_SHARE) or len(lines) == MAX_KEY_SENTENCES:
-            break  # the rest share too little of the question to be worth a learner's 30 seconds
-        line = f"{sentence}[{number}]"
-        if used + len(line) + 1 > budget:
+    budget = max(max_chars - footer, 120)
+    query = QueryShape.of(result.query, result.query_terms, classify(result.query))
+    scored = _scored_units(passages, query)
+    if not scored:
+        return MobileAnswer(result.query, True, _opening(passages[0].text, budget) + "[1]", sources)
+    if not _supplies_amount(result, scored):
+        return MobileAnswer(result.query, False, "", ())  # asked for an amount, and no passage states one
+    return MobileAnswer(result.query, True, _render(_choose(scored, budget), query, budget), sources)
+
+
+def _scored_units(passages: Sequence[Passage], query: QueryShape) -> list[tuple[float, Unit]]:
+    scored = []
+    for rank, passage in enumerate(passages):
+        bonus = heading_bonus(passage.section, passage.title, query)
+        units = passage_units(passage.text, rank)
+        for i, unit in enumerate(units):
+            score = score_unit(unit, query, bonus)
+            if score > 0:
+                scored.append((score, unit))
+                follower = units[i + 1] if i + 1 < len(units) else None
+                if follower is not None and follower.is_list and not follower.text and not unit.is_list:
+                    scored.append((score * 0.99, follower))  # a list right after a sentence continues it
+    return sorted(scored, key=lambda su: (-su[0], su[1].passage, su[1].order))
+
+
+def _supplies_amount(result: SearchResult, scored: list[tuple[float, Unit]]) -> bool:
+    """A question asking for money, a share, a score or a time needs a unit that states one by its key terms."""
+    amount = amount_class(result.query)
+    if amount is None:
+        return True
+    anchors = [t for t in result.key_terms if not amount.cue.search(t)][:AMOUNT_ANCHORS]
+    pieces = [piece for _, unit in scored for piece in amount_pieces(unit.text, unit.items)]
+    return states_amount(amount, pieces, anchors)
+
+
+def _choose(scored: list[tuple[float, Unit]], budget: int) -> list[Unit]:
+    """The best unit, then others close to it in score while they fit the target length."""
+    best_score, best = scored[0]
+    chosen = [best]
+    used = len(best.full_text)
+    target = min(budget, ANSWER_TARGET)
+    for score, unit in scored[1:]:
+        if len(chosen) == MAX_KEY_UNITS or score < best_score * KEY_SENTENCE_SHARE:
+            break
+        if unit in chosen or used + len(unit.full_text) > target:
             continue
-        lines.append(line)
-        used += len(line) + 1
-    if not lines:
-        lines = [passages[0].text[: budget - 4] + "…[1]"]
-    return MobileAnswer(result.query, True, "\n".join(lines), sources)
+        chosen.append(unit)
+        used += len(unit.full_text)
+    return [best, *sorted(chosen[1:], key=lambda u: (u.passage, u.order))]
+
+
+def _render(units: list[Unit], query: QueryShape, budget: int) -> str:
+    lines: list[str] = []
+    left = budget
+    for unit in units:
+        cite = f"[{unit.passage + 1}]"
+        if unit.is_list:
+            items = list(relevant_items(unit, query))
+            block = [unit.text, *items] if unit.text else items
+            if sum(len(x) + 1 for x in block) + len(cite) > left:
+                per_item = max((left - len(unit.text) - len(cite)) // max(len(items), 1) - 1, 12)
+                items = [shorten_item(item, per_item) for item in items]
+                block = [unit.text, *items] if unit.text else items
+            while block and sum(len(x) + 1 for x in block) + len(cite) > left and len(block) > 2:
+                block.pop()  # drop items only when shortening was not enough
+            text = "\n".join(block)
+        else:
+            text = unit.text
+        if len(text) + len(cite) > left:
+            if lines:
+                break
+            text = text[: max(left - len(cite) - 1, 20)] + "…"
+        lines.append(text + cite)
+        left -= len(text) + len(cite) + 1
+    return "\n".join(lines)
+
+
+def _opening(text: str, budget: int) -> str:
+    """The start of a passage when nothing in it matched the question's words (dense-only hits)."""
+    cut = text[: budget - 4]
+    return cut.removesuffix(":").removesuffix(":") + ("…" if len(text) > len(cut) else "")
 
 
 def _source(number: int, passage: Passage) -> SourceRef:

@@ -145,6 +145,11 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.chunk_ids)
 
+    def informative(self, words: Sequence[str]) -> tuple[str, ...]:
+        """The words the index holds, rarest (most informative) first."""
+        known = [w for w in dict.fromkeys(words) if w in self.words.vocab]
+        return tuple(sorted(known, key=lambda w: -self.words.idf_of(w)))
+
     def search(
         self,
         *,

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge.abstention import AbstentionPolicy
+from knowledge.abstention import AbstentionPolicy, missing_entities
 from knowledge.fusion import fuse_scores
 from knowledge.lexical_index import LexicalIndex
 from knowledge.tokenizer import Tokenizer
@@ -16,6 +16,7 @@ from storage.knowledge_repository import KnowledgeRepository
 
 log = logging.getLogger(__name__)
 MAX_PASSAGE_CHARS = 500
+ENTITY_PASSAGES = 3  # a thing the question names must be named by one of the passages a reply is made from
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class SearchResult:
     abstained: bool
     passages: tuple[Passage, ...]
     query_terms: tuple[str, ...] = ()
+    key_terms: tuple[str, ...] = ()  # the question's words the index knows, most informative first
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,11 @@ class KnowledgeSearch:
             [(h.chunk_id, h.score) for h in lexical_hits], dense_scores, dense_weight=self._options.dense_weight
         )
         passages = self._load_passages([(h.chunk_id, h.score) for h in fused], k)
-        return SearchResult(question, not passages, tuple(passages), terms.words)
+        key_terms = self._lexical.informative(terms.key_words)
+        shown = [f"{p.title}\n{p.section}\n{p.text}" for p in passages[:ENTITY_PASSAGES]]
+        if not passages or missing_entities(question, self._tokenizer.entities, shown):
+            return SearchResult(question, True, (), terms.words, key_terms)
+        return SearchResult(question, False, tuple(passages), terms.words, key_terms)
 
     def passage(self, chunk_id: str) -> Passage | None:
         """One passage in full (for "open the source")."""

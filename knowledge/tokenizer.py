@@ -60,6 +60,11 @@ class Tokenizer:
                 table[word] = tuple(dict.fromkeys(table.get(word, ()) + others))
         return table
 
+    @cached_property
+    def entities(self) -> tuple[str, ...]:
+        """Named things (products, fees, companies, chores) a passage must name to answer a question about them."""
+        return tuple(fold_for_search(w) for line in _read_dictionary("entities.txt") for w in line.split())
+
     def words(self, text: str) -> list[str]:
         """Search-mode words of already folded text, stopwords removed, English and numbers kept whole."""
         tokens: list[str] = []

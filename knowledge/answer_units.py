@@ -1,0 +1,80 @@
+"""A passage as the pieces a reply can quote: sentences, and lists with their lead-in. Pure functions.
+
+Passages are stored as the chunker wrote them (`ingest.blocks`): a lead-in line ending in a colon followed by
+marked item lines, table rows spelled out as 「- 列名:值;…」, paragraphs. This module reads them back.
+A very long sentence (flattened slides have few full stops) is cut into windows at commas and spaces, so a
+unit is something a phone shows at a glance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.blocks import ListBlock, Paragraph, Table, is_lead_in, parse_blocks, render_table_rows
+
+_SENTENCE = re.compile(r".+?(?:[。!?;!?;]+[”’」』)]?|$)", re.S)
+_SOFT_BREAK = re.compile(r"(?<=[,,、::])|(?<=\s)")
+MAX_SENTENCE = 160  # a sentence longer than this is split into windows at commas or spaces
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One quotable piece of a passage: a sentence (no items) or a lead-in with its items."""
+
+    passage: int  # 0-based rank of the passage it came from
+    order: int  # position in the passage
+    text: str  # the sentence, or the lead-in (may be empty) of a list
+    items: tuple[str, ...] = ()
+
+    @property
+    def is_list(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def full_text(self) -> str:
+        return "\n".join([self.text, *self.items]) if self.text else "\n".join(self.items)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a paragraph, each under `MAX_SENTENCE` characters where commas or spaces allow."""
+    out: list[str] = []
+    for match in _SENTENCE.finditer(text):
+        sentence = match.group(0).strip()
+        if not sentence:
+            continue
+        out.extend(_windows(sentence) if len(sentence) > MAX_SENTENCE else [sentence])
+    return out
+
+
+def _windows(sentence: str) -> list[str]:
+    pieces = [p for p in _SOFT_BREAK.split(sentence) if p]
+    windows: list[str] = []
+    current = ""
+    for piece in pieces:
+        if current and len(current) + len(piece) > MAX_SENTENCE:
+            windows.append(current.strip())
+            current = ""
+        current += piece
+    if current.strip():
+        windows.append(current.strip())
+    return windows
+
+
+def passage_units(text: str, passage: int) -> list[Unit]:
+    """The units of one stored passage, in reading order."""
+    units: list[Unit] = []
+    for block in parse_blocks(text.splitlines()):
+        if isinstance(block, Paragraph):
+            for sentence in sentences(block.text):
+                units.append(Unit(passage, len(units), sentence))
+        elif isinstance(block, ListBlock):
+            units.append(Unit(passage, len(units), block.lead_in, block.items))
+        elif isinstance(block, Table):
+            units.append(Unit(passage, len(units), block.lead_in, tuple(render_table_rows(block))))
+    return units
+
+
+def dangling(unit: Unit) -> bool:
+    """A sentence that only announces what follows (「分三个阶段:」) says nothing on its own."""
+    return not unit.is_list and is_lead_in(unit.text)

@@ -1,0 +1,118 @@
+"""What a question asks for, read from its wording. Pure functions.
+
+A learner who asks 「多少分算等级2」 wants a number, 「哪几步」 a list, 「什么是EDI」 a definition, 「怎么让步」
+advice; the reply picks a different span of the same passage for each. A question may ask for several
+things (「年功工资一年加多少,最多加到多少」 is two numbers); `kinds` holds every kind its wording shows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ingest.cleaning import fold_for_search
+
+
+class Kind(StrEnum):
+    NUMBER = "number"  # an amount, share, score, count
+    DURATION = "duration"  # how long, how often, when
+    LIST = "list"  # steps, conditions, items, stages
+    DEFINITION = "definition"  # what is X, what is it called
+    REASON = "reason"  # why
+    HOWTO = "howto"  # how to do it, what to do
+    YESNO = "yesno"  # can I, is it
+
+
+def _any(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(alternatives))
+
+
+_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    (Kind.DURATION, _any("多久", "多长时间", "多少天", "几天", "几个月", "几年", "多少年", "哪年", "什么时候", "何时")),
+    (Kind.DURATION, _any("几点", "期限", "时限", "周期", "频率", "多长", "每(?:隔)?(?:多|几)", "一年几次", "几次")),
+    (Kind.NUMBER, _any("多少", "几[道题分个人档级%项条成倍]", "几$", "百分之", "比例", "占比", "权重", "比重")),
+    (Kind.NUMBER, _any("分数", "分数线", "扣几", "多少钱", "多大", "费用", "价格", "金额", "几成")),
+    (Kind.LIST, _any("哪些", "哪几", "几个阶段", "几步", "步骤", "流程是", "流程有", "有什么要求", "条件", "原则")),
+    (Kind.LIST, _any("要点", "包括", "包含", "分几", "环节", "有哪", "哪[三四五六七八]", "列举", "科目")),
+    (Kind.LIST, _any("[三四五六七八九十两]个(?:阶段|步骤|方面|部分|原则|特点)")),
+    (Kind.DEFINITION, _any("什么是", "是什么", "是啥", "啥是", "指什么", "什么意思", "啥意思", "含义", "定义")),
+    (Kind.DEFINITION, _any("叫什么", "叫啥", "指的是", "何谓", "是指")),
+    (Kind.REASON, _any("为什么", "为啥", "为何", "原因", "怎么会", "why")),
+    (Kind.HOWTO, _any("怎么", "如何", "怎样", "咋", "该怎", "技巧", "方法", "建议", "注意什么", "应该", "做法")),
+    (Kind.HOWTO, _any("要做什么", "策略", "应对")),
+    (Kind.YESNO, _any("能不能", "可不可以", "可以不", "是不是", "是否", "能否", "行不行", "会不会", "要不要")),
+    (Kind.YESNO, _any("有没有")),
+    (Kind.YESNO, _any(r"[吗嘛]\s*[??]?$")),
+)
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    kinds: frozenset[Kind]
+
+    def wants(self, kind: Kind) -> bool:
+        return kind in self.kinds
+
+    @property
+    def wants_number(self) -> bool:
+        return bool(self.kinds & {Kind.NUMBER, Kind.DURATION})
+
+
+def classify(question: str) -> QuestionType:
+    """Every kind the question's wording asks for (empty when it shows none: a bare topic)."""
+    text = fold_for_search(question).strip()
+    kinds = {kind for kind, pattern in _PATTERNS if pattern.search(text)}
+    if Kind.NUMBER in kinds and re.search(r"多少(?:种|类|个方面|个步骤|步)|几(?:种|类|步|个阶段|个方面)", text):
+        kinds.add(Kind.LIST)  # "how many stages" is answered by naming them
+    return QuestionType(frozenset(kinds))
+
+
+# A number a passage states: digits (with a unit or %) or a Chinese numeral before a measure word.
+NUMERIC = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:%|‰|元|万|亿|分|题|次|天|日|周|个月|月|年|小时|倍|人|个|项|级|档|条|步|星|:)?"
+    r"|[一二两三四五六七八九十百千万半]+\s*(?:个月|年|月|天|周|次|倍|成|分|人|步|项|级|档|条|星)"
+)
+
+
+@dataclass(frozen=True)
+class AmountClass:
+    """What kind of number a question wants, and what a passage must state to supply one."""
+
+    name: str
+    cue: re.Pattern[str]
+    stated: re.Pattern[str]
+
+
+_DIGITS = r"\d+(?:\.\d+)?"
+_CN_NUMBER = r"[一二两三四五六七八九十百千半]+"
+AMOUNT_CLASSES: tuple[AmountClass, ...] = (
+    AmountClass(
+        "money",
+        _any("多少钱", "费用", "资费", "价格", "月租", "月费", "年费", "多少元", "工资", "底薪", "薪", "报价", "单价"),
+        re.compile(rf"{_DIGITS}\s*(?:元|万|亿|块|美元)|[¥￥]\s*{_DIGITS}"),
+    ),
+    AmountClass(
+        "share",
+        _any("比例", "占比", "百分", "权重", "比重", "几成", "%"),
+        re.compile(rf"{_DIGITS}\s*%|百分之|{_CN_NUMBER}成"),
+    ),
+    AmountClass(
+        "score",
+        _any("几分", "多少分", "分数", "及格", "过线", "扣几", "满分"),
+        re.compile(rf"{_DIGITS}\s*分|{_DIGITS}\s*[/-]\s*{_DIGITS}|{_CN_NUMBER}分"),
+    ),
+    AmountClass(
+        "time",
+        _any("多久", "多长时间", "几天", "几个月", "几年", "什么时候", "何时", "哪年", "时限", "期限", "多少年"),
+        re.compile(
+            rf"(?:{_DIGITS}|{_CN_NUMBER})\s*(?:天|日|周|个?月|年|小时|分钟|个工作日)|每(?:半)?(?:年|季度|月|周|天)|当天|当场"
+        ),
+    ),
+)
+
+
+def amount_class(question: str) -> AmountClass | None:
+    """The kind of number a question asks for, when its wording names one."""
+    text = fold_for_search(question)
+    return next((a for a in AMOUNT_CLASSES if a.cue.search(text)), None)

@@ -1,0 +1,109 @@
+"""Which pieces of the best passages answer the question, and how much of each to show. Pure functions.
+
+Each unit (sentence, or lead-in with items) is scored by the question words and bigrams it holds, then by
+what the question asks for: a number question wants a unit stating a number, a list question a list, advice
+a list of rules under a heading that matches. A passage whose heading matches the question lends its units
+weight; an outline sentence (「第一部分…第二部分…」) loses it. Long tables keep only the rows the question
+names; long lists shorten their items before dropping any.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ingest.cleaning import fold_for_search
+from knowledge.answer_units import Unit, dangling
+from knowledge.question_types import NUMERIC, Kind, QuestionType
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_OUTLINE = re.compile(r"第[一二三四五六七八九十]部分|分[两二三四五六]部分|本课程|本章|目\s*录|以下几个方面|如下")
+_REASON = re.compile(r"因为|由于|原因|所以|因此|为了|是因|导致|在于")
+_DEFINES = re.compile(r"是|指|即|叫|称为|就是|定义|:|:")
+_ADVICE = re.compile(r"要|应|先|再|可以|不要|别|不|必须|务必|尽量|避免|注意|建议")
+PASSAGE_WEIGHT = (1.0, 0.8, 0.65)  # the best passage counts most
+ITEM_NAME = re.compile(r"^(.{2,30}?)[::(（]")  # an item's name: the text before its colon or bracket
+TABLE_ROW_KEEP = 4  # a list or table longer than this keeps only the items the question names
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    """The question as the scorer uses it: its words, its content bigrams and what it asks for."""
+
+    words: tuple[str, ...]
+    bigrams: frozenset[str]
+    kind: QuestionType
+
+    @classmethod
+    def of(cls, question: str, words: Sequence[str], kind: QuestionType) -> QueryShape:
+        folded = fold_for_search(question)
+        grams = {run[i : i + 2] for run in _CJK_RUN.findall(folded) for i in range(len(run) - 1)}
+        return cls(tuple(w for w in words if len(w) > 1 or not w.isascii()), frozenset(grams), kind)
+
+
+def overlap(text: str, query: QueryShape) -> float:
+    """Length-weighted question words found, plus half the question bigrams found (jieba may cut apart)."""
+    folded = fold_for_search(text)
+    word_score = sum(len(w) for w in query.words if w in folded)
+    gram_score = sum(1 for g in query.bigrams if g in folded)
+    return word_score + 0.5 * gram_score
+
+
+def has_number(text: str) -> bool:
+    return NUMERIC.search(text) is not None
+
+
+def score_unit(unit: Unit, query: QueryShape, heading_bonus: float) -> float:
+    base = overlap(unit.full_text, query) + heading_bonus
+    if base <= 0 or dangling(unit):
+        return 0.0
+    kind = query.kind
+    factor = PASSAGE_WEIGHT[min(unit.passage, len(PASSAGE_WEIGHT) - 1)]
+    if kind.wants_number:
+        factor *= 1.5 if has_number(unit.full_text) else 0.5
+    if unit.is_list:
+        if kind.wants(Kind.LIST):
+            factor *= 1.6
+        elif kind.wants(Kind.HOWTO):
+            factor *= 1.4
+        elif kind.wants(Kind.DEFINITION):
+            factor *= 1.2
+    elif kind.wants(Kind.LIST) and not kind.wants_number:
+        factor *= 0.8
+    if kind.wants(Kind.REASON) and _REASON.search(unit.full_text):
+        factor *= 1.4
+    if kind.wants(Kind.DEFINITION) and not unit.is_list and _DEFINES.search(unit.text):
+        factor *= 1.2
+    if kind.wants(Kind.HOWTO) and _ADVICE.search(unit.full_text):
+        factor *= 1.15
+    if _OUTLINE.search(unit.text) and not unit.is_list:
+        factor *= 0.5
+    return base * factor
+
+
+def heading_bonus(section: str, title: str, query: QueryShape) -> float:
+    """A heading that names the question's subject makes every unit under it more likely the answer."""
+    return 0.6 * overlap(section, query) + 0.2 * overlap(title, query)
+
+
+def relevant_items(unit: Unit, query: QueryShape) -> tuple[str, ...]:
+    """A long list or table keeps the items the question names (all of them when it names none or
+    asks for the list itself)."""
+    if len(unit.items) <= TABLE_ROW_KEEP or (query.kind.wants(Kind.LIST) and not query.kind.wants_number):
+        return unit.items
+    scores = [overlap(item, query) for item in unit.items]
+    best = max(scores)
+    if best <= 0 or all(s == best for s in scores):
+        return unit.items
+    return tuple(item for item, s in zip(unit.items, scores, strict=True) if s >= best * 0.75)
+
+
+def shorten_item(item: str, limit: int) -> str:
+    """An item cut to its name (the text before its colon), else to `limit` characters."""
+    if len(item) <= limit:
+        return item
+    named = ITEM_NAME.match(item)
+    if named and len(named.group(1)) >= 4:
+        return named.group(1).strip()
+    return item[: limit - 1] + "…"
