@@ -128,7 +128,10 @@ class IngestPipeline:
         chunks = chunk_document(extracted, chunk_chars=self._chunk_chars)
         if not chunks:
             return FileOutcome(source, "skipped", reason="清洗后没有可用的文字", code="empty"), None
-        records = tuple(self._record(collection, source, content_hash, c.position, c.section, c.text) for c in chunks)
+        records = tuple(
+            self._record(collection, source, content_hash, c.position, c.section, c.text, extracted.title)
+            for c in chunks
+        )
         status = "updated" if existing is not None else "added"
         document = PreparedDocument(
             source, path.name, content_hash, extracted.title, records, existing.chunk_ids if existing else (), status
@@ -136,9 +139,10 @@ class IngestPipeline:
         return FileOutcome(source, status, len(records)), document  # type: ignore[arg-type]
 
     def _record(
-        self, collection: str, source: str, content_hash: str, position: int, section: str, text: str
+        self, collection: str, source: str, content_hash: str, position: int, section: str, text: str, title: str
     ) -> ChunkRecord:
-        words, bigrams = self._tokenizer.document_tokens(f"{section}\n{text}" if section else text)
+        # The title and heading are indexed with the text (a question names the topic: 「晋升流程」).
+        words, bigrams = self._tokenizer.document_tokens("\n".join(p for p in (title, section, text) if p))
         return ChunkRecord(
             chunk_id=chunk_id_for(collection, source, content_hash, position),
             collection=collection,

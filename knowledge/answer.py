@@ -58,7 +58,8 @@ def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: i
     sources = tuple(_source(i + 1, p) for i, p in enumerate(passages))
     footer = len("\n\n来源:\n") + sum(len(s.label()) + 1 for s in sources)
     budget = max(max_chars - footer, 120)
-    query = QueryShape.of(result.query, result.query_terms, classify(result.query))
+    kind = classify(result.query)
+    query = QueryShape.of(result.query, result.query_terms, kind, result.word_weights, result.bigram_weights)
     scored = _scored_units(passages, query)
     if not scored:
         return MobileAnswer(result.query, True, _opening(passages[0].text, budget) + "[1]", sources)

@@ -145,6 +145,10 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.chunk_ids)
 
+    def weights(self, words: Sequence[str], bigrams: Sequence[str]) -> tuple[dict[str, float], dict[str, float]]:
+        """IDF of each word and each bigram (a term the index lacks gets the highest IDF)."""
+        return {w: self.words.idf_of(w) for w in words}, {g: self.bigrams.idf_of(g) for g in bigrams}
+
     def informative(self, words: Sequence[str]) -> tuple[str, ...]:
         """The words the index holds, rarest (most informative) first."""
         known = [w for w in dict.fromkeys(words) if w in self.words.vocab]

@@ -90,11 +90,11 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
     AmountClass(
         "money",
         _any("多少钱", "费用", "资费", "价格", "月租", "月费", "年费", "多少元", "工资", "底薪", "薪", "报价", "单价"),
-        re.compile(rf"{_DIGITS}\s*(?:元|万|亿|块|美元)|[¥￥]\s*{_DIGITS}"),
+        re.compile(rf"{_DIGITS}\s*(?:元|万|亿|块|美元)|[¥￥]\s*{_DIGITS}|\d{{2,}}"),  # pay tables omit 元
     ),
     AmountClass(
         "share",
-        _any("比例", "占比", "百分", "权重", "比重", "几成", "%"),
+        _any("比例", "占比", "百分之几", "权重", "比重", "几成"),
         re.compile(rf"{_DIGITS}\s*%|百分之|{_CN_NUMBER}成"),
     ),
     AmountClass(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from knowledge.abstention import AbstentionPolicy, missing_entities
 from knowledge.fusion import fuse_scores
@@ -48,6 +48,8 @@ class SearchResult:
     passages: tuple[Passage, ...]
     query_terms: tuple[str, ...] = ()
     key_terms: tuple[str, ...] = ()  # the question's words the index knows, most informative first
+    word_weights: Mapping[str, float] = field(default_factory=dict)  # IDF of the question's words
+    bigram_weights: Mapping[str, float] = field(default_factory=dict)  # IDF of its character bigrams
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,10 @@ class KnowledgeSearch:
         shown = [f"{p.title}\n{p.section}\n{p.text}" for p in passages[:ENTITY_PASSAGES]]
         if not passages or missing_entities(question, self._tokenizer.entities, shown):
             return SearchResult(question, True, (), terms.words, key_terms)
-        return SearchResult(question, False, tuple(passages), terms.words, key_terms)
+        words, grams = self._lexical.weights(tuple(dict.fromkeys((*terms.words, *terms.key_words))), terms.bigrams)
+        synonyms, _ = self._lexical.weights(terms.expansions, ())
+        words |= {w: self._options.synonym_weight * idf for w, idf in synonyms.items() if w not in words}
+        return SearchResult(question, False, tuple(passages), terms.words, key_terms, words, grams)
 
     def passage(self, chunk_id: str) -> Passage | None:
         """One passage in full (for "open the source")."""

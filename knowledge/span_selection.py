@@ -10,8 +10,8 @@ names; long lists shorten their items before dropping any.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from ingest.cleaning import fold_for_search
 from knowledge.answer_units import Unit, dangling
@@ -34,19 +34,30 @@ class QueryShape:
     words: tuple[str, ...]
     bigrams: frozenset[str]
     kind: QuestionType
+    word_weights: Mapping[str, float] = field(default_factory=dict)
+    bigram_weights: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, question: str, words: Sequence[str], kind: QuestionType) -> QueryShape:
+    def of(
+        cls,
+        question: str,
+        words: Sequence[str],
+        kind: QuestionType,
+        word_weights: Mapping[str, float] | None = None,
+        bigram_weights: Mapping[str, float] | None = None,
+    ) -> QueryShape:
         folded = fold_for_search(question)
         grams = {run[i : i + 2] for run in _CJK_RUN.findall(folded) for i in range(len(run) - 1)}
-        return cls(tuple(w for w in words if len(w) > 1 or not w.isascii()), frozenset(grams), kind)
+        kept = tuple(w for w in dict.fromkeys([*words, *(word_weights or {})]) if len(w) > 1 or not w.isascii())
+        return cls(kept, frozenset(grams), kind, word_weights or {}, bigram_weights or {})
 
 
 def overlap(text: str, query: QueryShape) -> float:
-    """Length-weighted question words found, plus half the question bigrams found (jieba may cut apart)."""
+    """Question words found (weighted by IDF: 「EDI」 counts far more than 「三个阶段」; by length when no
+    weights are known), plus half the question bigrams found (jieba may cut a word differently)."""
     folded = fold_for_search(text)
-    word_score = sum(len(w) for w in query.words if w in folded)
-    gram_score = sum(1 for g in query.bigrams if g in folded)
+    word_score = sum(query.word_weights.get(w, len(w)) for w in query.words if w in folded)
+    gram_score = sum(query.bigram_weights.get(g, 1.0) for g in query.bigrams if g in folded)
     return word_score + 0.5 * gram_score
 
 
