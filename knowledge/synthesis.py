@@ -27,14 +27,16 @@ SYSTEM_PROMPT = (
 )
 
 
-def build_prompt(result: SearchResult, *, limit: int) -> list[SystemMessage | HumanMessage]:
-    """The messages sent to the model: the rules, then the numbered passages and the question."""
+def build_prompt(result: SearchResult, *, limit: int, spans: str = "") -> list[SystemMessage | HumanMessage]:
+    """The messages sent to the model: the rules, the numbered passages, the spans the extractive answer took
+    from them (the model starts from the same evidence a learner would read), and the question."""
     sources = "\n\n".join(
         f"[{i}] {p.title} › {p.section}\n{p.text}" for i, p in enumerate(result.passages[:3], start=1)
     )
+    picked = f"\n\n其中与问题最相关的原文:\n{spans}" if spans else ""
     return [
         SystemMessage(SYSTEM_PROMPT.format(limit=limit)),
-        HumanMessage(f"资料:\n{sources}\n\n问题:{result.query}"),
+        HumanMessage(f"资料:\n{sources}{picked}\n\n问题:{result.query}"),
     ]
 
 
@@ -52,7 +54,8 @@ class GroundedSynthesizer:
         if not extractive.found:
             return extractive
         try:
-            text = self._call(lambda: self._model.invoke(build_prompt(result, limit=self._max_chars - 120)).content)
+            prompt = build_prompt(result, limit=self._max_chars - 120, spans=extractive.body)
+            text = self._call(lambda: self._model.invoke(prompt).content)
         except Exception:  # the model is optional: any failure means the extractive answer
             log.warning("answer synthesis failed; using the extractive answer", exc_info=True)
             return extractive

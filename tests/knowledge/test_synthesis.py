@@ -72,3 +72,9 @@ def test_abstention_is_never_sent_to_the_model():
     nothing = SearchResult("食堂几点开饭", True, ())
     model = _BrokenModel(responses=["x"])
     assert not _synth(model).answer(nothing).found
+
+
+def test_prompt_carries_the_spans_the_extractive_answer_chose() -> None:
+    human = build_prompt(RESULT, limit=400, spans="要点一句[1]")[1].content
+    assert "要点一句[1]" in str(human)
+    assert "其中与问题最相关的原文" not in str(build_prompt(RESULT, limit=400)[1].content)
