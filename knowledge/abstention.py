@@ -5,7 +5,7 @@ Three rules, each for a way a wrong reply slipped through coverage alone:
 * named things — a question that names a product, fee, company or chore (knowledge/dictionaries/entities.txt)
   is answered only by a passage that names it too: 「怎么申请信用卡」 is not answered by 「申请晋级」;
 * amounts — a question that asks for money, a share, a score or a time needs a passage sentence (or list item)
-  that states one beside one of the question's key terms: the Qinghai case exists, its monthly fee does not.
+  stated near one of the question's key terms: the Qinghai case exists, its monthly fee does not.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ingest.blocks import LIST_MARKER
 from ingest.cleaning import fold_for_search
 from knowledge.question_types import AmountClass
 
 NOT_FOUND_TEXT = "资料库里没有找到可靠的答案。"
-SHORT_LEAD_IN = 40  # a list item is read with its lead-in when the lead-in is this short
+AMOUNT_REACH = 80  # characters either side of a key term within which the asked-for amount must stand
 
 
 @dataclass(frozen=True)
@@ -45,21 +44,16 @@ def missing_entities(question: str, entities: Iterable[str], passages: Sequence[
     return tuple(e for e in named if not any(e in t for t in texts))
 
 
-def states_amount(amount: AmountClass, pieces: Iterable[str], anchors: Sequence[str]) -> bool:
-    """Does any piece state an amount of the asked kind next to one of the question's key terms?
-
-    With no anchors (every key term unknown to the index) any piece stating the amount will do.
-    """
-    for piece in pieces:
-        folded = fold_for_search(LIST_MARKER.sub("", piece.strip()))
-        if amount.stated.search(folded) and (not anchors or any(a in folded for a in anchors)):
-            return True
+def states_amount(amount: AmountClass, passages: Iterable[str], anchors: Sequence[str]) -> bool:
+    """Does a passage state an amount of the asked kind within `AMOUNT_REACH` characters of one of the
+    question's key terms? With no key term the index knows, the question is not about these documents."""
+    for passage in passages:
+        folded = fold_for_search(passage)
+        for anchor in anchors:
+            start = folded.find(anchor)
+            while start >= 0:
+                window = folded[max(start - AMOUNT_REACH, 0) : start + len(anchor) + AMOUNT_REACH]
+                if amount.stated.search(window):
+                    return True
+                start = folded.find(anchor, start + 1)
     return False
-
-
-def amount_pieces(lead_in: str, items: Sequence[str]) -> list[str]:
-    """The pieces of a list an amount must sit in: each item, read with its lead-in when that is short."""
-    if not items:
-        return [lead_in]
-    prefix = lead_in if len(lead_in) <= SHORT_LEAD_IN else ""
-    return [f"{prefix}{item}" for item in items]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge.abstention import NOT_FOUND_TEXT, amount_pieces, states_amount
+from knowledge.abstention import NOT_FOUND_TEXT, states_amount
 from knowledge.answer_units import Unit, passage_units
 from knowledge.question_types import amount_class, classify
 from knowledge.search import Passage, SearchResult
@@ -19,7 +19,6 @@ COLLECTION_NAMES = {"cases": "案例库", "courses": "课程", "processes": "流
 NOT_FOUND_HINT = "可以换个说法再问,或者用 /ask 加上更具体的关键词。"
 KEY_SENTENCE_SHARE = 0.6  # a unit joins the answer when it scores at least this share of the best one
 MAX_KEY_UNITS = 3
-AMOUNT_ANCHORS = 3  # an amount must stand beside one of the question's three most informative known words
 ANSWER_TARGET = 300  # characters of reply body that further units may fill (the best unit may take more)
 
 
@@ -63,7 +62,7 @@ def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: i
     scored = _scored_units(passages, query)
     if not scored:
         return MobileAnswer(result.query, True, _opening(passages[0].text, budget) + "[1]", sources)
-    if not _supplies_amount(result, scored):
+    if not _supplies_amount(result, passages):
         return MobileAnswer(result.query, False, "", ())  # asked for an amount, and no passage states one
     return MobileAnswer(result.query, True, _render(_choose(scored, budget), query, budget), sources)
 
@@ -83,14 +82,13 @@ def _scored_units(passages: Sequence[Passage], query: QueryShape) -> list[tuple[
     return sorted(scored, key=lambda su: (-su[0], su[1].passage, su[1].order))
 
 
-def _supplies_amount(result: SearchResult, scored: list[tuple[float, Unit]]) -> bool:
-    """A question asking for money, a share, a score or a time needs a unit that states one by its key terms."""
+def _supplies_amount(result: SearchResult, passages: Sequence[Passage]) -> bool:
+    """A question asking for money, a share, a score or a time needs a passage stating one by its key terms."""
     amount = amount_class(result.query)
     if amount is None:
         return True
-    anchors = [t for t in result.key_terms if not amount.cue.search(t)][:AMOUNT_ANCHORS]
-    pieces = [piece for _, unit in scored for piece in amount_pieces(unit.text, unit.items)]
-    return states_amount(amount, pieces, anchors)
+    anchors = [t for t in result.key_terms if not amount.cue.search(t)]
+    return states_amount(amount, [p.text for p in passages], anchors)
 
 
 def _choose(scored: list[tuple[float, Unit]], budget: int) -> list[Unit]:

@@ -16,6 +16,7 @@ from ingest.blocks import ListBlock, Paragraph, Table, is_lead_in, parse_blocks,
 _SENTENCE = re.compile(r".+?(?:[。!?;!?;]+[”’」』)]?|$)", re.S)
 _SOFT_BREAK = re.compile(r"(?<=[,,、::])|(?<=\s)")
 MAX_SENTENCE = 160  # a sentence longer than this is split into windows at commas or spaces
+WINDOW_OVERLAP = 40  # windows of unbroken text overlap so a fact on a boundary is whole in one of them
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ def sentences(text: str) -> list[str]:
 
 
 def _windows(sentence: str) -> list[str]:
-    pieces = [p for p in _SOFT_BREAK.split(sentence) if p]
+    """Cut at commas and spaces; a stretch with neither (punctuation lost in extraction) into overlapping
+    windows, so the window holding the question's words can be chosen."""
+    pieces = [q for p in _SOFT_BREAK.split(sentence) if p for q in _hard_windows(p)]
     windows: list[str] = []
     current = ""
     for piece in pieces:
@@ -59,6 +62,13 @@ def _windows(sentence: str) -> list[str]:
     if current.strip():
         windows.append(current.strip())
     return windows
+
+
+def _hard_windows(piece: str) -> list[str]:
+    if len(piece) <= MAX_SENTENCE:
+        return [piece]
+    step = MAX_SENTENCE - WINDOW_OVERLAP
+    return [piece[i : i + MAX_SENTENCE] for i in range(0, len(piece) - WINDOW_OVERLAP, step)]
 
 
 def passage_units(text: str, passage: int) -> list[Unit]:

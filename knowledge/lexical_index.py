@@ -150,8 +150,8 @@ class LexicalIndex:
         return {w: self.words.idf_of(w) for w in words}, {g: self.bigrams.idf_of(g) for g in bigrams}
 
     def informative(self, words: Sequence[str]) -> tuple[str, ...]:
-        """The words the index holds, rarest (most informative) first."""
-        known = [w for w in dict.fromkeys(words) if w in self.words.vocab]
+        """The words (not single characters) the index holds, rarest (most informative) first."""
+        known = [w for w in dict.fromkeys(words) if w in self.words.vocab and (len(w) > 1 or w.isascii())]
         return tuple(sorted(known, key=lambda w: -self.words.idf_of(w)))
 
     def search(

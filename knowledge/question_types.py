@@ -89,8 +89,24 @@ _CN_NUMBER = r"[一二两三四五六七八九十百千半]+"
 AMOUNT_CLASSES: tuple[AmountClass, ...] = (
     AmountClass(
         "money",
-        _any("多少钱", "费用", "资费", "价格", "月租", "月费", "年费", "多少元", "工资", "底薪", "薪", "报价", "单价"),
-        re.compile(rf"{_DIGITS}\s*(?:元|万|亿|块|美元)|[¥￥]\s*{_DIGITS}|\d{{2,}}"),  # pay tables omit 元
+        _any(
+            "多少钱",
+            "费用",
+            "资费",
+            "价格",
+            "月租",
+            "月费",
+            "年费",
+            "多少元",
+            "工资",
+            "底薪",
+            "薪",
+            "报价",
+            "单价",
+            "费多少",
+        ),
+        # pay tables list bare amounts in a row: 「B级 350 470 600」
+        re.compile(rf"{_DIGITS}\s*(?:元|万|亿|块|美元)|[¥￥]\s*{_DIGITS}|\d{{2,}}(?:\s+\d{{2,}})+"),
     ),
     AmountClass(
         "share",

@@ -105,7 +105,8 @@ class KnowledgeSearch:
             [(h.chunk_id, h.score) for h in lexical_hits], dense_scores, dense_weight=self._options.dense_weight
         )
         passages = self._load_passages([(h.chunk_id, h.score) for h in fused], k)
-        key_terms = self._lexical.informative(terms.key_words)
+        synonyms_of_keys = [s for w in terms.key_words for s in self._tokenizer.synonyms.get(w, ())]
+        key_terms = self._lexical.informative([*terms.key_words, *synonyms_of_keys])
         shown = [f"{p.title}\n{p.section}\n{p.text}" for p in passages[:ENTITY_PASSAGES]]
         if not passages or missing_entities(question, self._tokenizer.entities, shown):
             return SearchResult(question, True, (), terms.words, key_terms)

@@ -104,8 +104,23 @@ class Tokenizer:
         """Precise-mode words of a folded question without stopwords (no overlapping sub-words)."""
         keys = list(_LATIN_OR_NUMBER.findall(folded))
         for run in _CJK_RUN.findall(folded):
-            keys += [w for w in self._jieba.lcut(run, HMM=False) if w not in self.stopwords]
+            keys += [w for w in self._merge_singles(self._jieba.lcut(run, HMM=False)) if w not in self.stopwords]
         return tuple(dict.fromkeys(keys))
+
+    def _merge_singles(self, words: list[str]) -> list[str]:
+        """Adjacent single characters that are no stopwords were one word the dictionary lacks: 愿 景 → 愿景."""
+        merged: list[str] = []
+        run = ""
+        for word in [*words, ""]:
+            if len(word) == 1 and word not in self.stopwords:
+                run += word
+                continue
+            if run:
+                merged.append(run)
+                run = ""
+            if word:
+                merged.append(word)
+        return merged
 
     def _is_stop_bigram(self, gram: str) -> bool:
         return gram in self.stopwords or all(ch in self.stopwords for ch in gram)
