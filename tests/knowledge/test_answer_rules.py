@@ -1,0 +1,120 @@
+"""The abstention rules (named things, amounts) and `compose_answer` on hand-made search results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from knowledge.abstention import missing_entities, states_amount
+from knowledge.answer import compose_answer
+from knowledge.question_types import AmountClass, amount_class
+from knowledge.search import Passage, SearchResult
+from knowledge.tokenizer import Tokenizer
+
+PROMOTION = (
+    "员工填写晋级申请表后,由直接上司和跨级上司分别评估,权重各为50%。",
+    "申请晋级须逐级进行,不得跨级,每半年评审一次。",
+)
+
+
+def passage(text: str, section: str = "", number: int = 1) -> Passage:
+    return Passage(f"chunk-{number}", text, "业务手册", section, "手册.md", "processes", 5.0)
+
+
+def result(question: str, terms: Sequence[str], *passages: Passage, key: Sequence[str] = ()) -> SearchResult:
+    return SearchResult(question, False, passages, tuple(terms), tuple(key or terms))
+
+
+def _amount(question: str) -> AmountClass:
+    found = amount_class(question)
+    assert found is not None
+    return found
+
+
+@pytest.fixture(scope="module")
+def entities() -> tuple[str, ...]:
+    return Tokenizer().entities
+
+
+def test_a_named_product_absent_from_every_passage_is_missing(entities: tuple[str, ...]) -> None:
+    assert missing_entities("怎么申请信用卡", entities, PROMOTION) == ("信用卡",)
+
+
+def test_a_named_thing_the_passages_name_is_not_missing(entities: tuple[str, ...]) -> None:
+    passages = (*PROMOTION, "办理信用卡需要带身份证到营业厅。")
+    assert missing_entities("怎么申请信用卡", entities, passages) == ()
+
+
+def test_a_question_naming_nothing_misses_nothing(entities: tuple[str, ...]) -> None:
+    assert missing_entities("怎么申请晋级", entities, PROMOTION) == ()
+
+
+def test_a_named_thing_is_found_in_traditional_wording_too() -> None:
+    assert missing_entities("怎麼申請信用卡", ("信用卡",), PROMOTION) == ("信用卡",)
+    assert missing_entities("怎麼申請信用卡", ("信用卡",), ["信用卡申請須知"]) == ()
+
+
+def test_a_longer_entity_is_not_satisfied_by_its_shorter_part() -> None:
+    assert missing_entities("数字专线多少钱", ("专线", "数字专线"), ["专线的月租是 500 元"]) == ("数字专线",)
+
+
+MONEY_QUESTION = "来电提醒的月租多少钱?"
+MONEY_TERMS = ["来电提醒", "月租", "多少钱"]
+
+
+def test_a_money_question_whose_passage_states_no_amount_is_not_found() -> None:
+    text = "来电提醒开通后,客户的满意度明显提高。月租的收取方式由各地自行决定。"
+    answer = compose_answer(result(MONEY_QUESTION, MONEY_TERMS, passage(text, "来电提醒")))
+    assert not answer.found
+    assert answer.body == ""
+
+
+def test_an_amount_beside_another_product_does_not_answer_the_money_question() -> None:
+    filler = "各地市分公司按季度汇总开通数量、投诉数量和回访结果,报省公司业务部门统一分析,作为下一阶段推广的依据。"
+    text = "来电提醒开通后,客户的满意度明显提高。" + filler * 2 + "\n彩铃的月租 5 元。"
+    answer = compose_answer(result(MONEY_QUESTION, MONEY_TERMS, passage(text, "增值业务")))
+    assert not answer.found
+
+
+def test_the_same_passage_stating_the_fee_is_found() -> None:
+    text = "来电提醒开通后,客户的满意度明显提高。来电提醒月租 30 元,开通当月免费。"
+    answer = compose_answer(result(MONEY_QUESTION, MONEY_TERMS, passage(text, "来电提醒")))
+    assert answer.found
+    assert "30 元" in answer.body
+
+
+def test_a_fee_listed_under_a_short_lead_in_that_names_the_product_is_found() -> None:
+    text = "来电提醒的资费:\n- 月租 30 元\n- 开通当月免费"
+    answer = compose_answer(result(MONEY_QUESTION, MONEY_TERMS, passage(text, "资费")))
+    assert answer.found
+    assert "- 月租 30 元" in answer.body
+
+
+def test_a_question_asking_for_no_amount_is_answered_without_one() -> None:
+    answer = compose_answer(result("能不能跨级晋级?", ["跨级", "晋级"], passage(PROMOTION[1], "晋级原则")))
+    assert answer.found
+    assert "不得跨级" in answer.body
+
+
+def test_an_abstained_search_gives_the_not_found_reply() -> None:
+    answer = compose_answer(SearchResult("怎么申请信用卡?", True, ()))
+    assert not answer.found
+    assert answer.sources == ()
+    assert "没有找到" in answer.render_plain()
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("月租多少钱", "来电提醒月租 30 元", True),
+        ("月租多少钱", "来电提醒月租很便宜", False),
+        ("几分及格", "来电提醒知识测验 60 分及格", True),
+        ("几分及格", "来电提醒知识测验要认真准备", False),
+        ("比例多少", "来电提醒的评分里直接上司占 50%", True),
+        ("要多久", "来电提醒每半年评估一次", True),
+        ("要多久", "来电提醒由人力资源部负责评估", False),
+    ],
+)
+def test_states_amount_of_the_asked_kind(question: str, text: str, expected: bool) -> None:
+    assert states_amount(_amount(question), [text], ["来电提醒"]) is expected

@@ -1,0 +1,139 @@
+"""What a question asks for, read from the way a learner types it (Simplified, Traditional, colloquial)."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.question_types import Kind, amount_class, classify
+
+N, D, L, DEF, R, H, Y = Kind.NUMBER, Kind.DURATION, Kind.LIST, Kind.DEFINITION, Kind.REASON, Kind.HOWTO, Kind.YESNO
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("情境模拟测验多少分算等级2?", N),
+        ("隔级领导打分各占多少", N),
+        ("底薪一个月几成是绩效", N),
+        ("晋级要多久?", D),
+        ("多长时间评一次", D),
+        ("晉級評審幾個月一次?", D),  # Traditional
+        ("晋级分哪几个阶段?", L),
+        ("晋级分几步", L),
+        ("投訴處理有哪些步驟?", L),  # Traditional
+        ("晋级要满足什么条件", L),
+        ("谈判分几个阶段", L),  # "how many stages" is answered by naming them
+        ("谈判分多少步", L),
+        ("什么是EDI流程优化模型?", DEF),
+        ("什麼是來電提醒?", DEF),  # Traditional
+        ("EDI是啥", DEF),  # colloquial
+        ("啥是博弈论", DEF),
+        ("这个模型叫啥", DEF),
+        ("为什么要逐级晋级?", R),
+        ("為什麼要逐級晉級?", R),
+        ("为啥不能跨级", R),
+        ("怎么让步?", H),
+        ("怎麼處理客戶投訴?", H),
+        ("咋跟客户砍价", H),  # colloquial
+        ("提成咋算", H),
+        ("遇到强硬的对手如何应对", H),
+        ("能不能跨级晋级?", Y),
+        ("可以补考吗", Y),
+        ("有没有补考", Y),
+    ],
+)
+def test_the_kind_a_question_asks_for(question: str, kind: Kind) -> None:
+    assert classify(question).wants(kind)
+
+
+@pytest.mark.parametrize(
+    ("question", "absent"),
+    [
+        ("什么是EDI流程优化模型?", N),
+        ("怎么让步?", Y),
+        ("能不能跨级晋级?", N),
+        ("为什么要逐级晋级?", H),
+    ],
+)
+def test_a_question_does_not_ask_for_what_its_wording_does_not_show(question: str, absent: Kind) -> None:
+    assert not classify(question).wants(absent)
+
+
+def test_a_bare_topic_asks_for_nothing_in_particular() -> None:
+    assert classify("客户经理晋级").kinds == frozenset()
+
+
+def test_a_question_may_ask_for_two_things() -> None:
+    kinds = classify("晋级分几个阶段,每个阶段要多久?").kinds
+    assert {L, D} <= kinds
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        pytest.param(
+            "投诉处理有啥要求",
+            marks=pytest.mark.xfail(strict=True, reason="「有啥要求」 is not typed LIST while 「有什么要求」 is"),
+        ),
+        pytest.param(
+            "谈判有几种风格",
+            marks=pytest.mark.xfail(
+                strict=True, reason="「几种」 adds LIST only when NUMBER already matched, and 几种 is not a NUMBER cue"
+            ),
+        ),
+        pytest.param(
+            "谈判分多少个阶段",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="「几个阶段」 adds LIST but 「多少个阶段」 does not (the 多少 alternatives lack 个阶段)",
+            ),
+        ),
+    ],
+)
+def test_counting_and_colloquial_list_questions(question: str) -> None:
+    assert classify(question).wants(L)
+
+
+def test_number_and_duration_questions_want_a_number() -> None:
+    assert classify("几分及格").wants_number
+    assert classify("多久评一次").wants_number
+    assert not classify("怎么让步").wants_number
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("来电提醒月租多少钱?", "money"),
+        ("客户经理底薪多少", "money"),
+        ("这个费用多少", "money"),
+        ("考核权重比例是多少", "share"),
+        ("佣金占比多少", "share"),
+        ("情境模拟测验多少分算等级2?", "score"),
+        ("几分及格", "score"),
+        ("满分多少分", "score"),
+        ("晋级要多久?", "time"),
+        ("晉級評審幾個月一次?", "time"),
+        ("什么时候评审", "time"),
+        ("能不能跨级晋级", None),
+        ("什么是EDI流程优化模型", None),
+        ("怎么让步", None),
+    ],
+)
+def test_the_kind_of_amount_a_question_wants(question: str, name: str | None) -> None:
+    found = amount_class(question)
+    assert (found.name if found else None) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "stated", "not_stated"),
+    [
+        ("money", "月租 30 元", "月租很便宜"),
+        ("share", "绩效占 40%", "绩效占大头"),
+        ("score", "及格线 60 分", "及格线不高"),
+        ("time", "三个月内完成", "尽快完成"),
+    ],
+)
+def test_each_amount_class_recognises_a_stated_amount(name: str, stated: str, not_stated: str) -> None:
+    amount = next(a for a in (amount_class(q) for q in ("多少钱", "比例", "几分", "多久")) if a and a.name == name)
+    assert amount.stated.search(stated)
+    assert not amount.stated.search(not_stated)

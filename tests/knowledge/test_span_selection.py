@@ -1,0 +1,184 @@
+"""Which span of the best passages a reply shows, on hand-made passages: a list with its lead-in up to its last
+item, one table row with its column names, the advice under the heading that names the topic, a short body
+whose every line is backed by the passage it cites."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from ingest.chunking import chunk_document
+from ingest.extractors import ExtractedDocument, ExtractedSection
+from knowledge.answer import MobileAnswer, compose_answer
+from knowledge.answer_units import passage_units
+from knowledge.question_types import classify
+from knowledge.search import Passage, SearchResult
+from knowledge.span_selection import QueryShape, relevant_items, shorten_item
+
+CITE = re.compile(r"\[(\d+)\]$")
+
+
+def passage(text: str, section: str = "", title: str = "客户经理手册", number: int = 1) -> Passage:
+    return Passage(f"chunk-{number}", text, title, section, "手册.md", "processes", 10.0 - number)
+
+
+def result(question: str, terms: Sequence[str], *passages: Passage, **weights: dict[str, float]) -> SearchResult:
+    return SearchResult(
+        question,
+        False,
+        passages,
+        tuple(terms),
+        tuple(terms),
+        weights.get("words", {}),
+        weights.get("bigrams", {}),
+    )
+
+
+def cited_groups(answer: MobileAnswer) -> list[tuple[int, list[str]]]:
+    """The body cut after every line that ends in a citation: (source number, the lines it covers)."""
+    groups: list[tuple[int, list[str]]] = []
+    pending: list[str] = []
+    for line in answer.body.splitlines():
+        match = CITE.search(line)
+        pending.append(CITE.sub("", line))
+        if match:
+            groups.append((int(match.group(1)), pending))
+            pending = []
+    assert not pending, f"lines after the last citation: {pending}"
+    return groups
+
+
+def assert_every_line_is_cited_truthfully(answer: MobileAnswer, passages: Sequence[Passage]) -> None:
+    for number, lines in cited_groups(answer):
+        assert 1 <= number <= len(answer.sources)
+        source_text = passages[number - 1].text
+        for line in lines:
+            assert line.rstrip("…") in source_text, f"[{number}] does not hold {line!r}"
+
+
+LEAD_IN_AND_ITEMS = (
+    "三步开场法是谈判开局的常用套路,分三步:\n"
+    "1、寒暄破冰,先聊对方关心的话题;\n"
+    "2、确认今天的议程和时间;\n"
+    "3、抛出己方的第一个报价。"
+)
+
+
+@pytest.mark.parametrize("question", ["什么是三步开场法?", "三步开场法有哪几步?"])
+def test_a_definition_or_list_question_gets_the_lead_in_and_ends_with_the_last_item(question: str) -> None:
+    source = passage(LEAD_IN_AND_ITEMS, "开场")
+    answer = compose_answer(result(question, ["三步", "开场", "开场法"], source))
+    assert answer.found
+    assert CITE.sub("", answer.body.splitlines()[-1]) == "3、抛出己方的第一个报价。"
+    assert "分三步:" in answer.body
+    assert_every_line_is_cited_truthfully(answer, [source])
+
+
+def test_a_lead_in_sentence_alone_is_never_the_answer() -> None:
+    """A passage cut right after 「分三步:」 shows the item lines that follow, never the bare colon."""
+    source = passage("三步开场法分三步:\n寒暄破冰\n确认议程\n抛出报价", "开场")
+    answer = compose_answer(result("什么是三步开场法?", ["三步", "开场", "开场法"], source))
+    assert answer.found
+    assert not CITE.sub("", answer.body).rstrip().endswith((":", ":"))
+
+
+SALARY_TABLE = (
+    "各岗位底薪见下表:\n| 岗位 | 底薪 | 年功工资 |\n|---|---|---|\n"
+    "| 见习 | 2500 元 | 无 |\n| 初级 | 3000 元 | 每年 100 元 |\n| 中级 | 4500 元 | 每年 150 元 |\n"
+    "| 高级 | 6000 元 | 每年 200 元 |\n| 资深 | 8000 元 | 每年 300 元 |\n| 首席 | 9500 元 | 每年 400 元 |"
+)
+
+
+def _chunked(text: str, section: str) -> Passage:
+    document = ExtractedDocument(Path("薪酬.md"), "薪酬手册", (ExtractedSection(section, text, None),))
+    [chunk] = chunk_document(document, chunk_chars=400)
+    return passage(chunk.text, chunk.section, "薪酬手册")
+
+
+def test_a_number_question_about_one_table_row_gets_that_row_with_its_column_names() -> None:
+    source = _chunked(SALARY_TABLE, "底薪标准")
+    answer = compose_answer(result("中级的底薪是多少钱?", ["中级", "底薪", "多少钱"], source))
+    assert answer.found
+    assert "岗位:中级;底薪:4500 元" in answer.body
+    for other in ("见习", "初级", "高级", "资深", "首席"):
+        assert f"岗位:{other}" not in answer.body
+    assert "|" not in answer.body
+    assert_every_line_is_cited_truthfully(answer, [source])
+
+
+def test_a_long_table_keeps_only_the_rows_the_question_names() -> None:
+    source = _chunked(SALARY_TABLE, "底薪标准")
+    [unit] = [u for u in passage_units(source.text, 0) if u.is_list]
+    query = QueryShape.of("高级的年功工资多少", ["高级", "年功", "工资"], classify("高级的年功工资多少"))
+    assert relevant_items(unit, query) == ("- 岗位:高级;底薪:6000 元;年功工资:每年 200 元",)
+
+
+def test_a_list_question_keeps_the_whole_list() -> None:
+    source = _chunked(SALARY_TABLE, "底薪标准")
+    [unit] = [u for u in passage_units(source.text, 0) if u.is_list]
+    query = QueryShape.of("高级有哪些待遇", ["高级", "待遇"], classify("高级有哪些待遇"))
+    assert relevant_items(unit, query) == unit.items
+
+
+def test_a_howto_question_prefers_the_advice_under_its_heading_to_an_outline_sentence() -> None:
+    outline = passage(
+        "课程分两部分:第一部分讲如何化解客户抱怨,第二部分讲如何安抚情绪激动的客户。", "课程简介", "满意度课", 1
+    )
+    advice = passage(
+        "化解抱怨的做法:\n- 先听完客户的话,不要打断;\n- 复述客户的诉求,确认理解无误;\n- 给出可以兑现的解决时间。",
+        "如何化解客户抱怨",
+        "满意度课",
+        2,
+    )
+    answer = compose_answer(result("怎么化解客户抱怨?", ["化解", "客户", "抱怨"], outline, advice))
+    assert answer.found
+    assert answer.body.splitlines()[0] == "化解抱怨的做法:"
+    assert "- 给出可以兑现的解决时间。[2]" in answer.body
+    assert "第一部分" not in answer.body
+    assert_every_line_is_cited_truthfully(answer, [outline, advice])
+
+
+def _huge_passages() -> list[Passage]:
+    steps = "\n".join(
+        f"{n}、第{n}步:把客户提出的每一项投诉都登记在案,写明时间、地点和诉求,再交给对应部门处理,"
+        f"处理期间每{n + 1}天跟进一次结果并告诉客户进展"
+        for n in range(1, 21)
+    )
+    run_on = "投诉处理要及时" + "并且要耐心听取客户意见同时做好记录" * 60
+    principle = "投诉处理的原则是" + "先安抚情绪再解决问题," * 100 + "最后回访。"
+    return [
+        passage("投诉处理的步骤:\n" + steps, "投诉处理步骤", "投诉手册", 1),
+        passage(run_on, "投诉处理要求", "投诉手册", 2),
+        passage(principle, "投诉处理原则", "投诉手册", 3),
+    ]
+
+
+@pytest.mark.parametrize("first", [0, 1, 2])
+@pytest.mark.parametrize("question", ["投诉处理有哪些步骤?", "投诉处理有什么要求?", "怎么做投诉处理?"])
+def test_the_reply_stays_short_even_with_huge_passages(question: str, first: int) -> None:
+    passages = _huge_passages()
+    passages.insert(0, passages.pop(first))
+    assert all(len(p.text) > 1000 for p in passages)
+    answer = compose_answer(result(question, ["投诉", "处理", "步骤", "要求"], *passages))
+    assert answer.found
+    assert len(answer.body) <= 600
+    assert len(answer.render_plain()) <= 600
+    assert_every_line_is_cited_truthfully(answer, passages)
+
+
+def test_a_long_item_is_shortened_to_its_name() -> None:
+    item = "- 客户洞察力:信息收集、分析思维和挖掘需求三项都要达到三星,并能在拜访中当场说出客户的三个痛点"
+    assert shorten_item(item, 20) == "- 客户洞察力"
+    assert shorten_item("- 短的一项", 20) == "- 短的一项"
+    assert len(shorten_item("没有冒号的一长串说明文字" * 5, 20)) == 20
+
+
+def test_one_huge_run_on_passage_is_cut_to_fit() -> None:
+    run_on = _huge_passages()[1]
+    answer = compose_answer(result("投诉处理有什么要求?", ["投诉", "处理", "要求"], run_on))
+    assert answer.found
+    assert len(answer.render_plain()) <= 600
+    assert_every_line_is_cited_truthfully(answer, [run_on])
