@@ -16,6 +16,9 @@ from ingest.blocks import ListBlock, Paragraph, Table, is_lead_in, parse_blocks,
 _SENTENCE = re.compile(r".+?(?:[。!?;!?;]+[”’」』)]?|$)", re.S)
 _SOFT_BREAK = re.compile(r"(?<=[,,、::])|(?<=\s)")
 MAX_SENTENCE = 160  # a sentence longer than this is split into windows at commas or spaces
+HEADING_MAX = 30  # a line this short without a sentence end reads as a heading
+HEADED_MAX = 240  # how much text under a heading joins it as one unit
+_SENTENCE_CLOSE = re.compile(r"[。!?;!?;…,,]$")
 WINDOW_OVERLAP = 40  # windows of unbroken text overlap so a fact on a boundary is whole in one of them
 
 
@@ -72,7 +75,11 @@ def _hard_windows(piece: str) -> list[str]:
 
 
 def passage_units(text: str, passage: int) -> list[Unit]:
-    """The units of one stored passage, in reading order."""
+    """The units of one stored passage, in reading order; a heading line carries the sentences under it."""
+    return _attach_to_headings(_raw_units(text, passage))
+
+
+def _raw_units(text: str, passage: int) -> list[Unit]:
     units: list[Unit] = []
     for block in parse_blocks(text.splitlines()):
         if isinstance(block, Paragraph):
@@ -83,6 +90,37 @@ def passage_units(text: str, passage: int) -> list[Unit]:
         elif isinstance(block, Table):
             units.append(Unit(passage, len(units), block.lead_in, tuple(render_table_rows(block))))
     return units
+
+
+def is_heading_line(text: str) -> bool:
+    """A short line with no sentence end: 「二、客户关系管理绩效测评的关键维度」 names what follows."""
+    return len(text) <= HEADING_MAX and not _SENTENCE_CLOSE.search(text) and not is_lead_in(text)
+
+
+def _attach_to_headings(units: list[Unit]) -> list[Unit]:
+    """A heading line followed by sentences becomes one unit (heading as lead-in, sentences as items), so a
+    reply never shows a heading without what it heads."""
+    out: list[Unit] = []
+    i = 0
+    while i < len(units):
+        unit = units[i]
+        following: list[str] = []
+        j = i + 1
+        if not unit.is_list and is_heading_line(unit.text):
+            size = 0
+            while j < len(units) and not units[j].is_list and not is_heading_line(units[j].text):
+                if following and size + len(units[j].text) > HEADED_MAX:
+                    break
+                following.append(units[j].text)
+                size += len(units[j].text)
+                j += 1
+        if following:
+            out.append(Unit(unit.passage, len(out), unit.text, tuple(following)))
+            i = j
+        else:
+            out.append(Unit(unit.passage, len(out), unit.text, unit.items))
+            i += 1
+    return out
 
 
 def dangling(unit: Unit) -> bool:

@@ -13,9 +13,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ingest.blocks import LIST_MARKER
 from ingest.cleaning import fold_for_search
 from knowledge.answer_units import Unit, dangling
-from knowledge.question_types import NUMERIC, Kind, QuestionType
+from knowledge.question_types import NUMERIC, AmountClass, Kind, QuestionType, amount_class
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _OUTLINE = re.compile(r"第[一二三四五六七八九十]部分|分[两二三四五六]部分|本课程|本章|目\s*录|以下几个方面|如下")
@@ -36,6 +37,7 @@ class QueryShape:
     kind: QuestionType
     word_weights: Mapping[str, float] = field(default_factory=dict)
     bigram_weights: Mapping[str, float] = field(default_factory=dict)
+    amount: AmountClass | None = None
 
     @classmethod
     def of(
@@ -49,7 +51,7 @@ class QueryShape:
         folded = fold_for_search(question)
         grams = {run[i : i + 2] for run in _CJK_RUN.findall(folded) for i in range(len(run) - 1)}
         kept = tuple(w for w in dict.fromkeys([*words, *(word_weights or {})]) if len(w) > 1 or not w.isascii())
-        return cls(kept, frozenset(grams), kind, word_weights or {}, bigram_weights or {})
+        return cls(kept, frozenset(grams), kind, word_weights or {}, bigram_weights or {}, amount_class(question))
 
 
 def overlap(text: str, query: QueryShape) -> float:
@@ -62,7 +64,12 @@ def overlap(text: str, query: QueryShape) -> float:
 
 
 def has_number(text: str) -> bool:
-    return NUMERIC.search(text) is not None
+    """A number the text states (list markers 「1、」「(2)」 are no numbers)."""
+    return NUMERIC.search(_without_markers(text)) is not None
+
+
+def _without_markers(text: str) -> str:
+    return "\n".join(LIST_MARKER.sub("", line.strip()) for line in text.splitlines())
 
 
 def score_unit(unit: Unit, query: QueryShape, heading_bonus: float) -> float:
@@ -71,7 +78,9 @@ def score_unit(unit: Unit, query: QueryShape, heading_bonus: float) -> float:
         return 0.0
     kind = query.kind
     factor = PASSAGE_WEIGHT[min(unit.passage, len(PASSAGE_WEIGHT) - 1)]
-    if kind.wants_number:
+    if query.amount is not None:
+        factor *= 1.8 if query.amount.stated.search(fold_for_search(_without_markers(unit.full_text))) else 0.5
+    elif kind.wants_number:
         factor *= 1.5 if has_number(unit.full_text) else 0.5
     if unit.is_list:
         if kind.wants(Kind.LIST):
