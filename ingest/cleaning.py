@@ -4,19 +4,29 @@ The source pages are copied from document-sharing and shop sites, so each cleani
 kind of damage:
 
 * `remove_boilerplate` drops the site around the document: "加载中,请稍候...", shop price headers,
-  copyright and download notices, comment boxes and "相关文档"-style link lists. Patterns are written
-  once, in Simplified Chinese, and matched against `to_simplified` of each line, so 版權說明 matches too.
+  copyright and download notices, comment boxes, "相关文档"-style link lists and download links glued
+  into the text. Patterns are written once, in Simplified Chinese, and matched against `to_simplified`
+  of each line, so 版權說明 matches too.
 * `strip_pinyin_glosses` removes pinyin that some sites put after Traditional characters: 計(jì)劃 → 計劃,
   including glosses whose "(" was corrupted into "?" (銷售部?jī)?nèi)部). Real parentheticals stay.
+* `drop_mojibake` drops runs of text decoded a byte off (`ingest.quality.find_mojibake`: a "?" and
+  characters real text does not hold); the sentence around a run stays. It runs after the glosses,
+  whose corrupted "(" would otherwise read as part of a run.
 * `split_slide_markers` cuts flattened slide decks at their "7/55" page footers (the page number is
-  sometimes doubled: "1313/55" is page 13); `clean_text` turns those footers into line breaks.
+  sometimes doubled: "1313/55" is page 13) and drops the deck's navigation bar glued into each slide
+  (`drop_deck_header`); `clean_text` turns those footers into line breaks.
+* `drop_running_headers` keeps once a short line printed on every page ("作者@《书名》2022").
 * `collapse_doubled_phrases` keeps once the phrases PDF extraction printed twice ("采用BPR管理技术
-  采用BPR管理技术"), a title repeated on consecutive lines, and a truncated "..." preview of a later line.
+  采用BPR管理技术"), slide text boxes printed twice and split differently (compared on letters, so a
+  quote mark or space between the copies does not hide them), a title repeated on consecutive lines, a
+  paragraph printed again, and a truncated "..." preview of a later line. Repeats that carry meaning
+  stay: table rows sharing values, parallel list items, terms a sentence repeats.
 * "?" used as a bullet glyph ("? 信息收集 ? 分析思维") becomes one "• " line per item.
 * `normalize_whitespace` collapses spaces and blank lines; full-width punctuation is left alone.
 
 `clean_text` runs them all and keeps the original script. `fold_for_search` is for indexing and
 matching only: Simplified, NFKC (full-width ASCII → half-width) and lower-case ASCII.
+`ingest.quality` measures what is left: passages still holding a doubled run or mojibake.
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ import unicodedata
 from collections import Counter
 
 import opencc
+
+from ingest.quality import find_mojibake
 
 # Boilerplate, in Simplified Chinese, matched case-insensitively against the simplified line.
 # PHRASE: only the match is removed. SENTENCE: the whole sentence around the match (up to 。!?) goes.
@@ -52,6 +64,7 @@ BOILERPLATE_PATTERNS: tuple[tuple[str, str], ...] = (
         r"(?:\S{1,20}\s){0,2}\S{0,20}\.(?:pdf|docx?|pptx?)(?:[^\n]{0,30}?\.(?:pdf|docx?|pptx?))*\S{0,40}?下载",
         PHRASE,
     ),
+    (r"(?:[\u4e00-\u9fff]{2,10}?下载){3,}", PHRASE),  # SEO links glued into text: "总结范文免费下载述职报告…下载"
     (r"扫一扫|京东商城|京东自营|质保证书|厂家会在没有任何提前通知|本商城|原厂正货|主流新品", SENTENCE),
     (r"权利声明|本站商品信息|印刷版次不同|^划线价|折扣指销售商|商品促销信息以商品详情页", SENTENCE),
     (r"提交稿件给我们|该文档来自用户分享|如有侵权(?:行为)?请|侵犯您的权益|如有侵犯请联系", SENTENCE),
@@ -75,12 +88,27 @@ _PHRASES = re.compile("|".join(p for p, scope in BOILERPLATE_PATTERNS if scope =
 _TRIGGERS = re.compile("|".join(p for p, scope in BOILERPLATE_PATTERNS if scope == SENTENCE), re.I | re.M)
 _SENTENCE_END = re.compile(r"[。!?!?]")
 _LETTER = re.compile(rf"[{_CJK}A-Za-z0-9]")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
 _MARKER = re.compile(r"(?<![\d/(（])(\d{1,6})/(\d{1,3})(?![\d/%)）])")
 _MIN_MARKERS = 3  # a deck footer "N/55" repeats; a lone "3/5" in prose is not a slide boundary
 _SEP = r"[ \t\u3000]*(?:[,,、;;::。.!?!?][ \t\u3000]*)?"
 _DOUBLED = re.compile(rf"(?P<u>\S[^\n]{{4,78}}?\S)(?:{_SEP}(?P=u))+")
 _DOUBLED_SHORT = re.compile(rf"(?<![{_CJK}])(?P<u>[{_CJK}]{{4,5}}[,,::;;、。])(?:[ \t\u3000]+(?P=u))+")
 _TRIPLED = re.compile(rf"(?:([{_CJK}])\1\1(?!\1)){{3,}}")  # WordArt: 对对对待待待顾顾顾 → 对待顾
+# Slide text printed twice, compared on letters only (spaces, punctuation and quote marks aside).
+_SEGMENT = re.compile(r"\S+")
+_REPEAT_MIN = 8  # letters of a repeated run of whole segments, as `ingest.quality` counts a doubling
+_REPEAT_MIN_CJK = 4  # "[4-6-8] 等级1、2、3" repeated is a table's values, not a doubled phrase
+_REPEAT_PREFIX_MIN = 10  # letters when the copy runs on into new text: "完善客户经理晋升通道,职级"
+_LIST_MARK = re.compile(r"[•·\-*]|\d{1,2}[、.)]|[(（]\d{1,2}[)）]|[①-⑳]")  # parallel items may start alike
+_REPEAT_LOOK = 3  # segments: how far back a copy's source (or ahead its fuller version) may start
+# Page chrome: a short line on every page, or a deck's navigation bar glued into each slide.
+_HEADER_MAX = 30  # characters of a running header or footer line
+_HEADER_MIN_LETTERS = 6
+_HEADER_MIN_REPEATS = 3
+_DECK_HEADER_SHARE = 0.3  # of the slides that print the same run of `_REPEAT_MIN` letters
+_DECK_HEADER_MIN_SLIDES = 5
+_PARAGRAPH_MIN_LETTERS = 20  # a line this long printed again in the same document is a duplicate
 _ELLIPSIS = re.compile(r"(?:\.{3,}|…+)$")
 _TITLE = re.compile(r".{5,39}[^。!?!?;;,,]")  # a title line, when the next line starts with it again
 _TICK_RUN = re.compile(r"(?:^|(?<=\s))\?(?:[ \t]+\?)+(?=\s|$)", re.M)
@@ -181,13 +209,58 @@ def _page_number(digits: str, expected: int | None, total: int) -> tuple[int, in
 
 
 def split_slide_markers(text: str) -> list[str]:
-    """Split flattened slide text at its "N/M" page footers (removed); `[text]` when there are none."""
+    """Split flattened slide text at its "N/M" page footers (removed); `[text]` when there are none.
+
+    The deck's running header (see `drop_deck_header`) stays on the first slide that prints it only.
+    """
     spans = _slide_markers(text)
     if not spans:
         return [text]
     bounds = [0, *(i for span in spans for i in span), len(text)]
     parts = (text[bounds[i] : bounds[i + 1]].strip() for i in range(0, len(bounds), 2))
-    return [part for part in parts if part]
+    return drop_deck_header([part for part in parts if part])
+
+
+def drop_deck_header(slides: list[str]) -> list[str]:
+    """Remove what a deck prints on many slides (its navigation bar, glued to each slide's title).
+
+    A run of `_REPEAT_MIN` letters that at least `_DECK_HEADER_SHARE` of the slides (and five) hold is
+    chrome; the stretch of text such runs cover becomes a line break, except on the first slide.
+    """
+    letters = [_segment_letters(slide, 0, len(slide)) for slide in slides]
+    flat = ["".join(ch for ch, _ in piece) for piece in letters]
+    size = _REPEAT_MIN
+    counts = Counter(gram for text in flat for gram in {text[i : i + size] for i in range(len(text) - size + 1)})
+    least = max(_DECK_HEADER_MIN_SLIDES, _DECK_HEADER_SHARE * len(slides))
+    running = {gram for gram, count in counts.items() if count >= least and _is_copy(gram)}
+    if not running:
+        return slides
+    out: list[str] = []
+    shown = False  # the header stays where it first appears
+    for slide, piece, text in zip(slides, letters, flat, strict=True):
+        covered = [False] * len(text)
+        for i in range(len(text) - size + 1):
+            if text[i : i + size] in running:
+                covered[i : i + size] = [True] * size
+        if not shown or not any(covered):
+            shown = shown or any(covered)
+            out.append(slide)
+            continue
+        for start, end in reversed(_true_runs(covered)):
+            slide = slide[: piece[start][1]] + "\n" + slide[piece[end - 1][1] + 1 :]
+        out.append(slide.strip())
+    return [slide for slide in out if slide]
+
+
+def _true_runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """(start, end) of each run of True."""
+    runs: list[tuple[int, int]] = []
+    for i, flag in enumerate(flags):
+        if flag and (not runs or runs[-1][1] != i):
+            runs.append((i, i + 1))
+        elif flag:
+            runs[-1] = (runs[-1][0], i + 1)
+    return runs
 
 
 def _remove_slide_markers(text: str) -> str:
@@ -205,7 +278,121 @@ def collapse_doubled_phrases(text: str) -> str:
             break
         text = collapsed
     text = _DOUBLED_SHORT.sub(lambda m: m.group("u") if len(set(m.group("u"))) >= 4 else m.group(0), text)
+    text = "\n".join(_drop_repeated_segments(line) for line in text.split("\n"))
     return _dedupe_lines(text)
+
+
+_Letters = list[tuple[str, int]]  # (folded letter, position in the line)
+
+
+def _drop_repeated_segments(line: str) -> str:
+    """Drop space-separated pieces of a line that repeat the piece just before them or preview the next.
+
+    Flattened slides print a text box twice, split differently: "季度考核 服务质量评估 季度考核”服务质量评估",
+    "是否建立考核、激励机制,保证… 是否建立考核、激励机制,". A run of whole pieces whose letters
+    occur in the last few kept pieces, overlapping the last one, is a copy; so is a run contained in the
+    pieces right after it (the first line of a text box before the whole box). A copy that runs on into
+    new text ("…晋升通道,职级") loses only the copied part. Table cells repeated further apart stay.
+    """
+    segments = [(m.start(), m.end()) for m in _SEGMENT.finditer(line)]
+    if len(segments) < 2:
+        return line
+    letters = [_segment_letters(line, start, end) for start, end in segments]
+    gone = [False] * len(line)
+    kept: list[int] = []
+    i = 0
+    while i < len(segments):
+        cut = None if _LIST_MARK.match(line, segments[i][0]) else _copy_of_previous(segments, letters, kept, i)
+        if cut is None:
+            ahead = _preview_of_next(letters, i)
+            if ahead is not None:
+                cut = (ahead, segments[ahead][1])
+        if cut is None:
+            kept.append(i)
+            i += 1
+            continue
+        last, end = cut
+        for pos in range(segments[i][0], end):
+            gone[pos] = True
+        if end < segments[last][1]:  # the rest of a piece the copy ran into stays
+            segments[last] = (end, segments[last][1])
+            letters[last] = [(ch, pos) for ch, pos in letters[last] if pos >= end]
+            i = last
+        else:
+            i = last + 1
+    return "".join(ch for ch, dropped in zip(line, gone, strict=True) if not dropped)
+
+
+def _segment_letters(line: str, start: int, end: int) -> _Letters:
+    """The letters of `line[start:end]`, folded for comparison, with their positions."""
+    folded = ((_fold_letter(ch), pos) for pos, ch in enumerate(line[start:end], start))
+    return [(ch, pos) for ch, pos in folded if ch]
+
+
+@functools.cache
+def _fold_letter(ch: str) -> str:
+    """`ch` folded as search folds it when that is one letter, else ""."""
+    folded = fold_for_search(ch)
+    return folded if len(folded) == 1 and _LETTER.match(folded) else ""
+
+
+def _copy_of_previous(
+    segments: list[tuple[int, int]], letters: list[_Letters], kept: list[int], i: int
+) -> tuple[int, int] | None:
+    """(last piece, end position) of a copy, starting at piece `i`, of what the kept pieces just said."""
+    if not kept:
+        return None
+    recent = "".join(ch for k in kept[-_REPEAT_LOOK:] for ch, _ in letters[k])
+    last_start = len(recent) - len(letters[kept[-1]])
+    ahead = [(ch, pos, k) for k in range(i, min(i + 2 * _REPEAT_LOOK, len(letters))) for ch, pos in letters[k]]
+    run = "".join(ch for ch, _, _ in ahead)
+    if run[:_REPEAT_MIN] not in recent:
+        return None
+    whole_sizes = [n for n in range(1, len(ahead) + 1) if n == len(ahead) or ahead[n][2] != ahead[n - 1][2]]
+    sizes_down = range(min(len(run), len(recent)), _REPEAT_MIN - 1, -1)
+    longest = next((n for n in sizes_down if _overlaps(recent, run[:n], last_start)), 0)
+    sizes = [longest] if longest >= _REPEAT_PREFIX_MIN else []
+    sizes += [n for n in reversed(whole_sizes) if _REPEAT_MIN <= n <= longest]
+    for size in sizes:
+        _, pos, k = ahead[size - 1]
+        if _is_copy(run[:size]) and _overlaps(recent, run[:size], last_start):
+            if size in whole_sizes:
+                return k, segments[k][1]
+            return k, _after_punctuation(letters[k], pos, segments[k][1])
+    return None
+
+
+def _overlaps(recent: str, run: str, last_start: int) -> bool:
+    """`run` occurs in `recent` and reaches into its last piece (which starts at `last_start`)."""
+    return recent.find(run, max(0, last_start - len(run) + 1)) >= 0
+
+
+def _after_punctuation(piece: _Letters, pos: int, end: int) -> int:
+    """Position after the letter at `pos` and the punctuation that follows it inside the piece."""
+    return next((p for _, p in piece if p > pos), end)
+
+
+def _preview_of_next(letters: list[_Letters], i: int) -> int | None:
+    """Last piece of a run, starting at piece `i`, that the next pieces repeat with more besides."""
+    best = None
+    run = ""
+    for m in range(i, min(i + _REPEAT_LOOK, len(letters) - 1)):
+        run += "".join(ch for ch, _ in letters[m])
+        if len(run) < _REPEAT_MIN or not _is_copy(run):
+            continue
+        following = letters[m + 1 : m + 1 + _REPEAT_LOOK]
+        text = "".join(ch for piece in following for ch, _ in piece)
+        found = text.find(run)
+        if found < 0 or found > 2 or _CJK_CHAR.search(text[:found]):  # "5月起…" after "月起…" still counts
+            continue
+        ends = list(itertools.accumulate(len(piece) for piece in following))
+        if next(end for end in ends if end >= found + len(run)) > len(run):  # the fuller version
+            best = m
+    return best
+
+
+def _is_copy(run: str) -> bool:
+    return len(set(run)) >= 4 and len(_CJK_CHAR.findall(run)) >= _REPEAT_MIN_CJK
 
 
 def _is_phrase(unit: str) -> bool:
@@ -214,11 +401,13 @@ def _is_phrase(unit: str) -> bool:
 
 
 def _dedupe_lines(text: str) -> str:
-    """Drop repeated lines and "..." previews of a coming line; untie a title from its repeat."""
+    """Drop repeated lines (a paragraph the page printed again anywhere, a line repeated at once) and
+    "..." previews of a coming line; untie a title from its repeat."""
     lines = text.split("\n")
     squeezed = ["".join(line.split()) for line in lines]
     out: list[str] = []
     last = ""  # squeezed form of the last kept non-blank line
+    paragraphs: set[str] = set()
     for i, (line, flat) in enumerate(zip(lines, squeezed, strict=True)):
         preview = _ELLIPSIS.sub("", flat)
         if preview != flat and len(preview) >= 10:
@@ -229,6 +418,11 @@ def _dedupe_lines(text: str) -> str:
             continue
         if _TITLE.fullmatch(last) and flat.startswith(last) and flat != last:
             line = _drop_prefix(line, last)
+        untied = "".join(line.split())
+        if untied in paragraphs:
+            continue
+        if _letters(untied) >= _PARAGRAPH_MIN_LETTERS:
+            paragraphs.add(untied)
         out.append(line)
         last = flat or last
     return "\n".join(out)
@@ -259,11 +453,38 @@ def normalize_whitespace(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+def drop_mojibake(text: str) -> str:
+    """Drop runs of undecodable text (`ingest.quality.find_mojibake`); the sentence around them stays."""
+    for start, end in reversed(find_mojibake(text)):
+        text = text[:start] + text[end:]
+    return text
+
+
+def drop_running_headers(text: str) -> str:
+    """Keep once a short line that recurs page after page: a running header or footer ("作者@《书名》")."""
+    lines = text.split("\n")
+    keys = ["".join(line.split()) for line in lines]
+    counts = Counter(key for key in keys if _is_header_line(key))
+    seen: set[str] = set()
+    kept: list[str] = []
+    for line, key in zip(lines, keys, strict=True):
+        if counts[key] >= _HEADER_MIN_REPEATS:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def _is_header_line(key: str) -> bool:
+    return len(key) <= _HEADER_MAX and _letters(key) >= _HEADER_MIN_LETTERS and not key.startswith("|")
+
+
 def clean_text(text: str) -> str:
     """Readable text for a phone, in the original script."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = strip_pinyin_glosses(remove_boilerplate(text))
-    text = collapse_doubled_phrases(_remove_slide_markers(text))
+    text = drop_mojibake(strip_pinyin_glosses(remove_boilerplate(text)))
+    text = collapse_doubled_phrases(drop_running_headers(_remove_slide_markers(text)))
     return normalize_whitespace(_expand_bullets(text))
 
 

@@ -11,6 +11,9 @@ from ingest.cleaning import (
     BOILERPLATE_PATTERNS,
     clean_text,
     collapse_doubled_phrases,
+    drop_deck_header,
+    drop_mojibake,
+    drop_running_headers,
     fold_for_search,
     normalize_whitespace,
     remove_boilerplate,
@@ -18,6 +21,8 @@ from ingest.cleaning import (
     strip_pinyin_glosses,
     to_simplified,
 )
+from ingest.quality import find_doubled_run, find_mojibake
+from tests.ingest.test_quality import misread
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -45,6 +50,10 @@ EVIDENCE = {
 
 def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", fold_for_search(text))
+
+
+def letters(text: str) -> str:
+    return re.sub(r"\W", "", fold_for_search(text))
 
 
 # --- strip_pinyin_glosses -------------------------------------------------------------------------
@@ -137,6 +146,14 @@ def test_remove_boilerplate_keeps_content_that_mentions_boilerplate_words(line: 
     assert remove_boilerplate(line) == line
 
 
+def test_remove_boilerplate_drops_download_links_glued_into_a_line() -> None:
+    before = "七、合同管理:合同由客户经理起草,法务部审核 "
+    after = " 双方签字盖章后生效,原件交档案室保存。"
+    links = "年终总结范文免费下载述职报告模板下载工作计划表格免费下载"
+    assert remove_boilerplate(before + links + after) == before + " " + after.strip()
+    assert remove_boilerplate("客户可下载APP自助办理业务,下载后登录。") == "客户可下载APP自助办理业务,下载后登录。"
+
+
 def test_boilerplate_patterns_are_written_in_simplified_chinese() -> None:
     for pattern, _scope in BOILERPLATE_PATTERNS:
         assert to_simplified(pattern) == pattern
@@ -180,6 +197,63 @@ def test_collapse_doubled_phrases_leaves_short_or_legitimate_repeats(text: str) 
     assert collapse_doubled_phrases(text) == text
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # a text box printed twice, split differently: compared on letters, across a quote mark
+        (
+            "季度考核 服务质量评估办法 季度考核”服务质量评估办法 季度考核 各部门自评",
+            "季度考核 服务质量评估办法 季度考核 各部门自评",
+        ),
+        # the first line of a wrapped box after the whole box
+        (
+            "是否建立一套考核、激励机制,保证客户经理发挥 是否建立一套考核、激励机制, 作用",
+            "是否建立一套考核、激励机制,保证客户经理发挥 作用",
+        ),
+        # a copy that runs on into the next label loses only the copied part
+        (
+            "完善客户经理晋升通道,制定晋升办法 完善客户经理晋升通道,职级 设置",
+            "完善客户经理晋升通道,制定晋升办法 职级 设置",
+        ),
+        # the first line before the whole box: the fuller copy stays
+        ("推行“师带徒” 而非单纯“授课” 推行“师带徒”,而非单纯“授课”和“考试”", "推行“师带徒”,而非单纯“授课”和“考试”"),
+        ("月起在CRM系统上线回访提醒 5月起在CRM系统上线回访提醒,由坐席跟进", "5月起在CRM系统上线回访提醒,由坐席跟进"),
+    ],
+)
+def test_collapse_doubled_phrases_drops_slide_text_printed_twice(raw: str, expected: str) -> None:
+    cleaned = normalize_whitespace(collapse_doubled_phrases(raw))
+    assert cleaned == expected
+    assert find_doubled_run(cleaned) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # table rows that share values, further apart than the piece just before
+        "笔试(30题) [18-21-24] 等级1、2、3 面试 [2-3-4] 等级1、2、3 笔试(30题) [18-21-24] 等级1、2、3",
+        "[2-3-4] 等级1、2、3 方案汇报 [2-3-4] 等级1、2、3",
+        "区域经理的职责:现场执行 现场执行 后台部门:数据支持 区域经理的职责:现场督导",
+        # parallel list items start alike
+        "• 如果想让新员工尽快熟悉业务就可以安排导师; • 如果想让新员工尽快熟悉业务就应该先读手册",
+        # a heading and its body: the body repeats fewer than ten letters before going on
+        "“流量套餐推广”宣传力度不够 流量套餐推广” 宣传主要依靠营业厅",
+        # prose repeats terms on purpose
+        "城市客户经理的考核办法与农村客户经理的考核办法不同",
+    ],
+)
+def test_collapse_doubled_phrases_keeps_repeats_that_carry_meaning(text: str) -> None:
+    assert normalize_whitespace(collapse_doubled_phrases(text)) == text
+
+
+def test_collapse_doubled_phrases_drops_a_paragraph_printed_again() -> None:
+    paragraph = "客户经理应当在每次拜访后二十四小时内录入拜访记录,写明客户需求和下一步计划。"
+    raw = "\n".join(["拜访要求", paragraph, "记录要求", "要写清楚。", "拜访要求", paragraph, "要写清楚。"])
+    # the long line goes; short lines repeated further apart may be real (a heading, an answer) and stay
+    assert collapse_doubled_phrases(raw) == "\n".join(
+        ["拜访要求", paragraph, "记录要求", "要写清楚。", "拜访要求", "要写清楚。"]
+    )
+
+
 def test_collapse_doubled_phrases_handles_repeated_lines() -> None:
     raw = "贵宾客户管理制度\n\n贵宾客户管理制度\n\n贵宾客户管理制度第一章总则第一条为了服务客户。"
     expected = "贵宾客户管理制度\n\n第一章总则第一条为了服务客户。"
@@ -217,6 +291,89 @@ def test_split_slide_markers_keeps_digits_of_the_text_before_a_footer() -> None:
 )
 def test_split_slide_markers_returns_text_without_footers(text: str) -> None:
     assert split_slide_markers(text) == [text]
+
+
+NAV = "需求分析 方案设计 实施跟踪 效果评估"
+
+
+def test_drop_deck_header_keeps_a_navigation_bar_on_its_first_slide_only() -> None:
+    slides = [
+        "项目背景 客户流失率上升",
+        f"需求分析{NAV}访谈二十家重点客户",
+        "客户分群 按行业划分",
+        f"方案设计{NAV}每个行业一套方案",
+        f"实施跟踪{NAV}每周例会通报进度",
+        "中期回顾 三个问题",
+        f"效果评估{NAV}流失率下降三成",
+        f"经验总结{NAV}形成标准流程",
+    ]
+    cleaned = drop_deck_header(slides)
+    assert cleaned[:3] == slides[:3]
+    assert cleaned[3:] == [
+        "方案设计\n每个行业一套方案",
+        "实施跟踪\n每周例会通报进度",
+        "中期回顾 三个问题",
+        "效果评估\n流失率下降三成",
+        "经验总结\n形成标准流程",
+    ]
+
+
+def test_drop_deck_header_needs_five_slides_that_repeat_it() -> None:
+    slides = [f"需求分析{NAV}访谈", f"方案设计{NAV}方案", f"实施跟踪{NAV}例会", f"效果评估{NAV}下降"]
+    assert drop_deck_header(slides) == slides
+
+
+# --- drop_running_headers -----------------------------------------------------------------------
+
+
+def test_drop_running_headers_keeps_a_page_header_and_footer_once() -> None:
+    footer, header = "张老师@《服务管理》2023", "第三章 服务质量"
+    pages = [
+        [header, "一、服务标准", "柜台服务应当微笑问候。", footer],
+        [header, "二、投诉处理", "投诉应在一日内回复。", footer],
+        [header, "三、回访", "回访在三日内完成。", footer],
+    ]
+    expected = [header, "一、服务标准", "柜台服务应当微笑问候。", footer, "二、投诉处理", "投诉应在一日内回复。"]
+    expected += ["三、回访", "回访在三日内完成。"]
+    assert drop_running_headers("\n".join(line for page in pages for line in page)) == "\n".join(expected)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["答:是", "问:二", "答:是", "问:三", "答:是"],  # too short to be a header: an answer repeated
+        ["| 合格 | 合格 | 合格 |"] * 3,  # table rows
+        ["第三章 服务质量", "正文", "第三章 服务质量"],  # twice is not every page
+    ],
+)
+def test_drop_running_headers_keeps_short_repeats_and_tables(lines: list[str]) -> None:
+    assert drop_running_headers("\n".join(lines)) == "\n".join(lines)
+
+
+# --- drop_mojibake ------------------------------------------------------------------------------
+
+
+def test_drop_mojibake_drops_the_run_and_keeps_the_sentence() -> None:
+    sentence = "銷售部門負責回訪,確保每位客戶都滿意。"
+    page = misread(sentence, 4)
+    assert page != sentence
+    kept = drop_mojibake(page)
+    assert kept.startswith("銷售部門") and kept.endswith(",確保每位客戶都滿意。")
+    assert find_mojibake(kept) == []
+
+
+def test_clean_text_drops_mojibake_of_a_glossed_page() -> None:
+    # glosses go first (a gloss's "(" may be read as "?" too), then the run; the comma after it stays
+    page = misread("我們每個月組織兩次客戶活動,總結經驗並改進服務。", 9).replace("總結", "總結(jié)")
+    assert clean_text(page) == "我們每個月組織兩次,總結經驗並改進服務。"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["客户需要的只是产品吗?当然不是。", "客戶經理應當按時完成任務。", "他是谁?朱镕基总理。", "优先服务A+类客户"],
+)
+def test_drop_mojibake_keeps_legitimate_text(text: str) -> None:
+    assert drop_mojibake(text) == text
 
 
 # --- normalize_whitespace -----------------------------------------------------------------------
@@ -309,3 +466,18 @@ def test_corpus_slides_and_doubled_phrases() -> None:
     doubled = match.group(1)
     assert squeeze(report).count(doubled) == 2
     assert squeeze(clean_text(report)).count(doubled) == 1
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not found at {CORPUS}")
+def test_corpus_mojibake_and_a_heading_printed_twice_across_a_quote_mark() -> None:
+    glossed = (CORPUS / "003_59b92ce2fd536e57.txt").read_text(encoding="utf-8")
+    assert len(find_mojibake(glossed)) >= 5
+    assert find_mojibake(clean_text(glossed)) == []
+
+    case = (CORPUS / "004_1e625e82544b89b4.txt").read_text(encoding="utf-8")
+    # a slide heading printed twice, once with a space and once with the closing quote: found, not copied
+    match = re.search(r"“([\u4e00-\u9fff]{2,6}) ([\u4e00-\u9fff]{8,16}) \1”\2", case)
+    assert match is not None
+    heading = letters(match.group(1) + match.group(2))
+    assert letters(case).count(heading) == 2
+    assert letters(clean_text(case)).count(heading) == 1

@@ -1,10 +1,16 @@
-"""Tests for ingest.quality: the two measures on made-up text."""
+"""Tests for ingest.quality: the two measures on made-up text, then on the corpus as an ingest chunks it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from ingest.chunking import chunk_document
+from ingest.extractors import extract_document
 from ingest.quality import PassageQuality, find_doubled_run, find_mojibake, measure_passages
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
 
 def misread(text: str, at: int) -> str:
@@ -125,3 +131,17 @@ def test_measure_passages_counts_passages_with_each_problem() -> None:
     assert quality.doubled_share == pytest.approx(1 / 3)
     assert quality + PassageQuality(1, 0, 0) == PassageQuality(4, 1, 1)
     assert PassageQuality().mojibake_share == 0.0
+
+
+# --- the corpus -----------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not found at {CORPUS}")
+def test_corpus_passages_hold_no_mojibake_and_fewer_doubled_runs() -> None:
+    passages = {path.name: [c.text for c in chunk_document(extract_document(path))] for path in CORPUS.glob("*.txt")}
+    total = sum((measure_passages(texts) for texts in passages.values()), PassageQuality())
+    assert total.mojibake == 0
+    # The deck is where slide extraction doubled most (over half its passages before cleaning took the
+    # copies out). What stays is repeated on purpose: table rows, parallel list items, terms in prose.
+    deck = measure_passages(passages["000_7adfac2323091d53.txt"])
+    assert deck.doubled_share < 0.4
