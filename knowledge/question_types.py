@@ -33,7 +33,8 @@ _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.DURATION, _any("几点", "期限", "时限", "周期", "频率", "多长", "每(?:隔)?(?:多|几)", "一年几次", "几次")),
     (Kind.NUMBER, _any("多少", "几[道题分个人档级%项条成倍]", "几$", "百分之", "比例", "占比", "权重", "比重")),
     (Kind.NUMBER, _any("分数", "分数线", "扣几", "多少钱", "多大", "费用", "价格", "金额", "几成")),
-    (Kind.LIST, _any("哪些", "哪几", "几个阶段", "几步", "步骤", "流程是", "流程有", "有什么要求", "条件", "原则")),
+    (Kind.LIST, _any("哪些", "哪几", "几个阶段", "几步", "步骤", "流程是", "流程有", "有什么要求", "有啥要求")),
+    (Kind.LIST, _any("条件", "原则")),
     (Kind.LIST, _any("要点", "包括", "包含", "分几", "环节", "有哪", "哪[三四五六七八]", "列举", "科目")),
     (Kind.LIST, _any("[三四五六七八九十两]个(?:阶段|步骤|方面|部分|原则|特点)")),
     (Kind.DEFINITION, _any("什么是", "是什么", "是啥", "啥是", "指什么", "什么意思", "啥意思", "含义", "定义")),
@@ -63,7 +64,7 @@ def classify(question: str) -> QuestionType:
     """Every kind the question's wording asks for (empty when it shows none: a bare topic)."""
     text = fold_for_search(question).strip()
     kinds = {kind for kind, pattern in _PATTERNS if pattern.search(text)}
-    if Kind.NUMBER in kinds and re.search(r"多少(?:种|类|个方面|个步骤|步)|几(?:种|类|步|个阶段|个方面)", text):
+    if re.search(r"多少(?:种|类|个方面|个步骤|步|个阶段|阶段)|几(?:种|类|步|个阶段|个方面)", text):
         kinds.add(Kind.LIST)  # "how many stages" is answered by naming them
     return QuestionType(frozenset(kinds))
 

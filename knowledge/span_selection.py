@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ingest.blocks import LIST_MARKER
+from ingest.blocks import LIST_MARKER, ROW_FIELD_SEP
 from ingest.cleaning import fold_for_search
 from knowledge.answer_units import Unit, dangling
 from knowledge.question_types import NUMERIC, AmountClass, Kind, QuestionType, amount_class
@@ -25,6 +25,7 @@ _DEFINES = re.compile(r"是|指|即|叫|称为|就是|定义|:|:")
 _ADVICE = re.compile(r"要|应|先|再|可以|不要|别|不|必须|务必|尽量|避免|注意|建议")
 PASSAGE_WEIGHT = (1.0, 0.8, 0.65)  # the best passage counts most
 ITEM_NAME = re.compile(r"^(.{2,30}?)[::(（]")  # an item's name: the text before its colon or bracket
+TABLE_ROW = re.compile(rf"^- [^:{ROW_FIELD_SEP}]+:[^{ROW_FIELD_SEP}]*{ROW_FIELD_SEP}[^:{ROW_FIELD_SEP}]+:")  # 2+ fields
 TABLE_ROW_KEEP = 4  # a list or table longer than this keeps only the items the question names
 
 
@@ -108,9 +109,11 @@ def heading_bonus(section: str, title: str, query: QueryShape) -> float:
 
 
 def relevant_items(unit: Unit, query: QueryShape) -> tuple[str, ...]:
-    """A long list or table keeps the items the question names (all of them when it names none or
-    asks for the list itself)."""
-    if len(unit.items) <= TABLE_ROW_KEEP or (query.kind.wants(Kind.LIST) and not query.kind.wants_number):
+    """A long list asked for as such (which steps, what is X, how to) stays whole; a long table, or a list
+    asked about for one number or fact, keeps the items the question names (all of them when it names none)."""
+    whole = query.kind.kinds & {Kind.LIST, Kind.DEFINITION, Kind.HOWTO} and not query.kind.wants_number
+    narrows = not whole or all(TABLE_ROW.match(item) for item in unit.items)
+    if len(unit.items) <= TABLE_ROW_KEEP or not narrows:
         return unit.items
     scores = [overlap(item, query) for item in unit.items]
     best = max(scores)

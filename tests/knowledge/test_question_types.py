@@ -68,28 +68,7 @@ def test_a_question_may_ask_for_two_things() -> None:
     assert {L, D} <= kinds
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        pytest.param(
-            "投诉处理有啥要求",
-            marks=pytest.mark.xfail(strict=True, reason="「有啥要求」 is not typed LIST while 「有什么要求」 is"),
-        ),
-        pytest.param(
-            "谈判有几种风格",
-            marks=pytest.mark.xfail(
-                strict=True, reason="「几种」 adds LIST only when NUMBER already matched, and 几种 is not a NUMBER cue"
-            ),
-        ),
-        pytest.param(
-            "谈判分多少个阶段",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="「几个阶段」 adds LIST but 「多少个阶段」 does not (the 多少 alternatives lack 个阶段)",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("question", ["投诉处理有啥要求", "谈判有几种风格", "谈判分多少个阶段"])
 def test_counting_and_colloquial_list_questions(question: str) -> None:
     assert classify(question).wants(L)
 

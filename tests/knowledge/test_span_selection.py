@@ -116,11 +116,15 @@ def test_a_long_table_keeps_only_the_rows_the_question_names() -> None:
     assert relevant_items(unit, query) == ("- 岗位:高级;底薪:6000 元;年功工资:每年 200 元",)
 
 
-def test_a_list_question_keeps_the_whole_list() -> None:
-    source = _chunked(SALARY_TABLE, "底薪标准")
-    [unit] = [u for u in passage_units(source.text, 0) if u.is_list]
+def test_a_list_question_keeps_a_plain_list_whole_but_a_table_to_the_row_it_names() -> None:
+    steps = "晋级要走六步:\n" + "\n".join(f"{n}. 第{n}步的高级要求与说明文字" for n in range(1, 7))
+    [plain] = [u for u in passage_units(_chunked(steps, "晋级步骤").text, 0) if u.is_list]
+    query = QueryShape.of("高级有哪些要求", ["高级", "要求"], classify("高级有哪些要求"))
+    assert relevant_items(plain, query) == plain.items
+
+    [table] = [u for u in passage_units(_chunked(SALARY_TABLE, "底薪标准").text, 0) if u.is_list]
     query = QueryShape.of("高级有哪些待遇", ["高级", "待遇"], classify("高级有哪些待遇"))
-    assert relevant_items(unit, query) == unit.items
+    assert relevant_items(table, query) == tuple(item for item in table.items if "岗位:高级" in item)
 
 
 def test_a_howto_question_prefers_the_advice_under_its_heading_to_an_outline_sentence() -> None:
