@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from ingest.chunking import chunk_document
 from ingest.extractors import SUPPORTED_EXTENSIONS, ExtractionError, extract_document
+from ingest.quality import measure_passages
 from ingest.report import FileOutcome, IngestReport
 from knowledge.tokenizer import Tokenizer
 from knowledge.vector_store import DenseDocument, DenseIndex, dense_text
@@ -100,6 +101,7 @@ class IngestPipeline:
             report.outcomes.append(outcome)
             if document is not None:
                 prepared.append(document)
+        report.quality = measure_passages(chunk.text for document in prepared for chunk in document.chunks)
         removed = self._gone_documents(collection, files) if prune else []
         if prepared or removed:
             self._store(collection, prepared, removed)

@@ -1,9 +1,12 @@
-"""What an ingest run did to each file, for the console and for `--json`."""
+"""What an ingest run did to each file, and how clean the passages it wrote are, for the console and
+for `--json`."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Literal
+
+from ingest.quality import PassageQuality
 
 Status = Literal["added", "updated", "unchanged", "skipped", "removed"]
 _STATUS_ZH = {"added": "新增", "updated": "更新", "unchanged": "未变", "skipped": "跳过", "removed": "移除"}
@@ -22,6 +25,7 @@ class FileOutcome:
 class IngestReport:
     collection: str
     outcomes: list[FileOutcome] = field(default_factory=list)
+    quality: PassageQuality = field(default_factory=PassageQuality)  # over the passages this run wrote
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -31,12 +35,28 @@ class IngestReport:
         return any(o.status in ("added", "updated", "removed") for o in self.outcomes)
 
     def as_json(self) -> dict[str, object]:
-        return {"collection": self.collection, "files": [asdict(o) for o in self.outcomes]}
+        quality = self.quality
+        return {
+            "collection": self.collection,
+            "files": [asdict(o) for o in self.outcomes],
+            "quality": {
+                **asdict(quality),
+                "doubled_share": round(quality.doubled_share, 4),
+                "mojibake_share": round(quality.mojibake_share, 4),
+            },
+        }
 
     def summary_lines(self) -> list[str]:
-        """Readable report: one line of counts, then every skipped file with its reason."""
+        """Readable report: one line of counts, the cleaning check of the new passages, then every
+        skipped file with its reason."""
         statuses: tuple[Status, ...] = ("added", "updated", "unchanged", "skipped", "removed")
         counts = ",".join(f"{_STATUS_ZH[s]} {self.count(s)}" for s in statuses if self.count(s))
         lines = [f"[{self.collection}] {counts or '没有文件'};共 {sum(o.chunks for o in self.outcomes)} 段"]
+        quality = self.quality
+        if quality.passages:
+            lines.append(
+                f"  清洗检查(本次写入 {quality.passages} 段):仍有重复片段 {quality.doubled} 段"
+                f"({quality.doubled_share:.1%}),含乱码 {quality.mojibake} 段({quality.mojibake_share:.1%})"
+            )
         lines += [f"  跳过 {o.path}: {o.reason}" for o in self.outcomes if o.status == "skipped"]
         return lines

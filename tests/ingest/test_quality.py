@@ -1,4 +1,5 @@
-"""Tests for ingest.quality: the two measures on made-up text, then on the corpus as an ingest chunks it."""
+"""Tests for ingest.quality: the two measures on made-up text, on the corpus as an ingest chunks it, and
+in the ingest report."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from app.composition import Services
+from app.settings import Settings
 from ingest.chunking import chunk_document
 from ingest.extractors import extract_document
 from ingest.quality import PassageQuality, find_doubled_run, find_mojibake, measure_passages
+from ingest.report import FileOutcome, IngestReport
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
@@ -145,3 +149,34 @@ def test_corpus_passages_hold_no_mojibake_and_fewer_doubled_runs() -> None:
     # copies out). What stays is repeated on purpose: table rows, parallel list items, terms in prose.
     deck = measure_passages(passages["000_7adfac2323091d53.txt"])
     assert deck.doubled_share < 0.4
+
+
+# --- the ingest report ----------------------------------------------------------------------------
+
+
+def test_ingest_report_prints_and_serialises_the_shares() -> None:
+    report = IngestReport("cases", [FileOutcome("案例.txt", "added", 4)], PassageQuality(4, 1, 0))
+    assert report.summary_lines()[1] == "  清洗检查(本次写入 4 段):仍有重复片段 1 段(25.0%),含乱码 0 段(0.0%)"
+    assert report.as_json()["quality"] == {
+        "passages": 4,
+        "doubled": 1,
+        "mojibake": 0,
+        "doubled_share": 0.25,
+        "mojibake_share": 0.0,
+    }
+    assert len(IngestReport("cases", [FileOutcome("案例.txt", "unchanged", 4)]).summary_lines()) == 1
+
+
+def test_an_ingest_run_measures_the_passages_it_wrote(lexical_settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "考核.txt").write_text(
+        "城市客户经理的考核办法与农村客户经理的考核办法不同。\n" + misread("銷售部門負責回訪,確保每位客戶都滿意。", 4),
+        encoding="utf-8",
+    )
+    pipeline = Services(lexical_settings).ingest_pipeline()
+    first = pipeline.run([folder], collection="processes")
+    assert first.quality.passages >= 1
+    assert first.quality.doubled == 1  # the repeated term stays, and is counted
+    assert first.quality.mojibake == 0  # cleaning dropped the run
+    assert pipeline.run([folder], collection="processes").quality == PassageQuality()  # nothing written
