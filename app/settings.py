@@ -6,6 +6,7 @@ Nothing here is read at import time: `load_settings()` is called once, by the co
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -77,6 +78,8 @@ class TelegramSettings(_Section):
     webhook_register: bool = True
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
     drain_seconds: float = Field(default=20.0, ge=0.0, le=600.0)
+    # Only for a local test server: a webhook worker without TELEGRAM_WEBHOOK_SECRET accepts any POST as an update.
+    allow_webhook_without_secret: bool = False
 
 
 class LoggingSettings(_Section):
@@ -99,9 +102,28 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     logging: LoggingSettings = LoggingSettings()
 
-    # Secrets: environment only (TELEGRAM_BOT_TOKEN, COACH_LLM_API_KEY); never in config.toml, never logged.
+    # Secrets: environment only (TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET, COACH_LLM_API_KEY); never in
+    # config.toml, never logged.
     telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
     llm_api_key: SecretStr | None = Field(default=None, validation_alias="COACH_LLM_API_KEY")
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _no_placeholder_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and _looks_like_placeholder(value.get_secret_value()):
+            raise ValueError("TELEGRAM_BOT_TOKEN is still a placeholder: set the token BotFather gave you")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _strong_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        problem = webhook_secret_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(f"TELEGRAM_WEBHOOK_SECRET {problem}; {WEBHOOK_SECRET_HINT}")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -122,6 +144,43 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+
+MIN_WEBHOOK_SECRET_CHARS = 16
+WEBHOOK_SECRET_HINT = "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+_WEBHOOK_SECRET_CHARS = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+_PLACEHOLDER_WORDS = (
+    "replace",
+    "change-me",
+    "changeme",
+    "change_me",
+    "changethis",
+    "placeholder",
+    "example",
+    "your-",
+    "your_",
+    "xxxx",
+)
+
+
+def _looks_like_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(word in lowered for word in _PLACEHOLDER_WORDS)
+
+
+def webhook_secret_problem(secret: str) -> str:
+    """Why this webhook secret must not be used ("" when it may): Telegram's charset, length, placeholders.
+
+    The message never repeats the secret."""
+    if not _WEBHOOK_SECRET_CHARS.match(secret):
+        return "may only contain A–Z, a–z, 0–9, '_' and '-' (at most 256 characters)"
+    if _looks_like_placeholder(secret):
+        return "is still a placeholder (e.g. the one in deploy/env.example)"
+    if len(secret) < MIN_WEBHOOK_SECRET_CHARS:
+        return f"is too short: at least {MIN_WEBHOOK_SECRET_CHARS} characters"
+    if len(set(secret)) < 8:
+        return "repeats too few characters to be random"
+    return ""
 
 
 class SettingsError(Exception):

@@ -24,6 +24,11 @@ EXAMPLE_ENV = dict(
     for line in (REPO / "deploy" / "env.example").read_text(encoding="utf-8").splitlines()
     if line and not line.startswith("#")
 )
+# The example's secrets are placeholders the settings refuse (tests/test_settings.py); an operator fills them in.
+EXAMPLE_ENV |= {
+    "TELEGRAM_BOT_TOKEN": "123456789:AAE-filled-in-by-the-operator_0123456",
+    "TELEGRAM_WEBHOOK_SECRET": "Zq8_v2LrT0-kXw9aPd3sBn4",
+}
 COACH_SERVICES = ("migrate", "ingest", "bot")
 VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?]([^}]*))?\}")
 

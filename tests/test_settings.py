@@ -48,3 +48,47 @@ def test_secrets_come_from_the_environment_and_never_print(tmp_path, monkeypatch
 def test_a_missing_config_file_is_a_clear_error(tmp_path):
     with pytest.raises(SettingsError, match="配置文件不存在"):
         load_settings(config_path=tmp_path / "nope.toml")
+
+
+# --- the webhook secret (issue 11, items 7 and 10) -------------------------------------------------------------
+
+
+def _env_example_value(key: str) -> str:
+    env_example = Path(__file__).resolve().parent.parent / "deploy" / "env.example"
+    for line in env_example.read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"{key}="):
+            return line.split("=", 1)[1]
+    raise AssertionError(f"{key} not in deploy/env.example")
+
+
+def test_the_webhook_secret_comes_from_the_environment_and_never_prints(tmp_path, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "Zq8_v2LrT0-kXw9aPd3sBn")
+    settings = load_settings(config_path=_config(tmp_path, ""))
+    assert settings.telegram_webhook_secret is not None
+    assert settings.telegram_webhook_secret.get_secret_value() == "Zq8_v2LrT0-kXw9aPd3sBn"
+    assert "Zq8_v2LrT0" not in repr(settings) and "Zq8_v2LrT0" not in str(settings.model_dump())
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param(_env_example_value("TELEGRAM_WEBHOOK_SECRET"), id="env.example placeholder"),
+        pytest.param("changethis", id="fastapi placeholder"),
+        pytest.param("change-me-please-now", id="change-me"),
+        pytest.param("your-webhook-secret-here", id="your-…-here"),
+        pytest.param("aaaaaaaaaaaaaaaaaaaaaaaa", id="one character repeated"),
+        pytest.param("hook-Secret_42", id="too short"),
+        pytest.param("has spaces in it but long enough", id="characters Telegram refuses"),
+    ],
+)
+def test_a_placeholder_or_short_webhook_secret_stops_the_start_naming_the_variable(tmp_path, monkeypatch, secret):
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", secret)
+    with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET") as raised:
+        load_settings(config_path=_config(tmp_path, ""))
+    assert secret not in str(raised.value)  # the refusal never repeats the secret
+
+
+def test_the_env_example_bot_token_placeholder_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", _env_example_value("TELEGRAM_BOT_TOKEN"))
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN"):
+        load_settings(config_path=_config(tmp_path, ""))

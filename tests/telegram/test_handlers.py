@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application
@@ -338,17 +339,21 @@ def test_polling_by_default_and_webhook_when_configured(services: Services, monk
     tg = services.settings.telegram.model_copy(
         update={"mode": "webhook", "webhook_url": "https://coach.example.com/tg/hook", "webhook_port": 8443}
     )
-    monkeypatch.setenv(telegram_app.WEBHOOK_SECRET_ENV, "s3cret-Token_1")
-    assert run_telegram(services, services.settings.model_copy(update={"telegram": tg})) == 0
+    with_secret = {"telegram": tg, "telegram_webhook_secret": SecretStr("s3cret-Token_1-Zq8vLrT0")}
+    assert run_telegram(services, services.settings.model_copy(update=with_secret)) == 0
     assert runs[0] == ("polling", {"allowed_updates": telegram_app.Update.ALL_TYPES})
     kind, options = runs[1]
     assert kind == "webhook"
     assert options["url_path"] == "tg/hook" and options["webhook_url"] == "https://coach.example.com/tg/hook"
-    assert (options["listen"], options["port"], options["secret_token"]) == ("127.0.0.1", 8443, "s3cret-Token_1")
+    assert (options["listen"], options["port"], options["secret_token"]) == (
+        "127.0.0.1",
+        8443,
+        "s3cret-Token_1-Zq8vLrT0",
+    )
 
-    monkeypatch.setenv(telegram_app.WEBHOOK_SECRET_ENV, "has spaces")
+    spaced = {"telegram": tg, "telegram_webhook_secret": SecretStr("has spaces but is long enough")}
     with pytest.raises(TelegramSetupError):
-        webhook_options(services.settings.model_copy(update={"telegram": tg}))
+        webhook_options(services.settings.model_copy(update=spaced))
     no_url = tg.model_copy(update={"webhook_url": ""})
     with pytest.raises(TelegramSetupError, match="webhook_url"):
         webhook_options(services.settings.model_copy(update={"telegram": no_url}))

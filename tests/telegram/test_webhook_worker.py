@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from telegram.error import NetworkError
 
@@ -23,7 +24,7 @@ from bot.core.messages import Inbound, Outcome, TextReply
 from storage.models import ProcessedUpdate
 from tests.telegram.conftest import ALICE, FakeBotApi, OfflineRequest, Updates
 
-SECRET = "hook-Secret_42"
+SECRET = "hook-Secret_42-Zq8vLrT0"
 WEBHOOK_URL = "https://coach.example.com/tg/hook"
 
 
@@ -58,11 +59,10 @@ class GatedConversation:
 
 
 async def start_worker(services: Services, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> Worker:
-    monkeypatch.setenv(telegram_app.WEBHOOK_SECRET_ENV, SECRET)
     tg = services.settings.telegram.model_copy(  # port 0 (any free port): model_copy does not re-validate
         update={"mode": "webhook", "webhook_url": WEBHOOK_URL, "webhook_port": 0, "drain_seconds": 5.0}
     )
-    settings = services.settings.model_copy(update={"telegram": tg})
+    settings = services.settings.model_copy(update={"telegram": tg, "telegram_webhook_secret": SecretStr(SECRET)})
     api = FakeBotApi()
     app = build_application(
         services=services,
@@ -178,3 +178,32 @@ async def test_sigterm_drains_the_update_in_progress_and_refuses_new_ones(
     assert w.api.texts() == ["处理完了"]
     await asyncio.wait_for(w.task, 10)
     await w.http.aclose()
+
+
+# --- a webhook needs its secret (issue 11, item 7) -------------------------------------------------------------
+
+
+def _webhook_settings(services: Services, **telegram: Any):
+    tg = services.settings.telegram.model_copy(
+        update={"mode": "webhook", "webhook_url": WEBHOOK_URL, "webhook_port": 0, **telegram}
+    )
+    return services.settings.model_copy(update={"telegram": tg, "telegram_webhook_secret": None})
+
+
+def test_webhook_mode_without_a_secret_refuses_to_start_naming_the_variable(services: Services, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    started: list[str] = []
+
+    async def webhook_worker(*args: Any, **kw: Any) -> None:
+        started.append("worker")
+
+    monkeypatch.setattr(telegram_app, "run_webhook_worker", webhook_worker)
+    with pytest.raises(telegram_app.TelegramSetupError, match="TELEGRAM_WEBHOOK_SECRET"):
+        telegram_app.run_telegram(services, _webhook_settings(services))
+    assert started == []  # refused before anything listened
+
+
+async def test_without_a_secret_only_the_explicit_local_test_setting_starts_a_worker(services: Services, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    settings = _webhook_settings(services, allow_webhook_without_secret=True)
+    assert telegram_app.webhook_options(settings)["secret_token"] is None

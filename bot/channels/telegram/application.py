@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -22,7 +20,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from app.settings import Settings
+from app.settings import WEBHOOK_SECRET_HINT, Settings, webhook_secret_problem
 from bot.channels.telegram.handlers import ConversationPort, RetryPolicy, TelegramHandlers
 from bot.channels.telegram.webhook_server import Readiness, serve_webhook
 
@@ -45,7 +43,6 @@ POOL_TIMEOUT = 10.0
 FLOOD_RETRIES = 2  # AIORateLimiter retries a request Telegram answered with "retry after"
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
 HANDLERS_KEY = "pocketcoach.handlers"  # bot_data slot: the TelegramHandlers, for the webhook worker
-_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Loggers that may print a URL holding the token: PTB logs "Set Bot API URL: …<token>" at DEBUG when the
 # bot is built, httpx logs every request URL at INFO. A filter on a logger does not reach its children,
 # so each one is named.
@@ -167,13 +164,20 @@ async def set_bot_commands(application: Application) -> None:
 
 
 def webhook_options(settings: Settings) -> dict[str, object]:
-    """Arguments for `run_webhook`: the listener path matches the public URL's path; an optional secret token."""
+    """The webhook's listener path (the public URL's path) and its secret token: required unless the local-test
+    setting allows none."""
     tg = settings.telegram
     if not tg.webhook_url:
         raise TelegramSetupError("telegram.mode = 'webhook' needs telegram.webhook_url (the public https URL)")
-    secret = os.environ.get(WEBHOOK_SECRET_ENV) or None
-    if secret is not None and not _SECRET_TOKEN.match(secret):
-        raise TelegramSetupError(f"{WEBHOOK_SECRET_ENV} may only contain A–Z, a–z, 0–9, '_' and '-' (1–256 chars)")
+    secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
+    if secret is None and not tg.allow_webhook_without_secret:
+        raise TelegramSetupError(
+            f"telegram.mode = 'webhook' needs {WEBHOOK_SECRET_ENV} in the environment: without it anyone who can "
+            f"reach the worker can post updates as any user ({WEBHOOK_SECRET_HINT}). "
+            "telegram.allow_webhook_without_secret = true is only for a local test server."
+        )
+    if secret is not None and (problem := webhook_secret_problem(secret)):
+        raise TelegramSetupError(f"{WEBHOOK_SECRET_ENV} {problem}")
     return {
         "listen": tg.webhook_listen,
         "port": tg.webhook_port,
