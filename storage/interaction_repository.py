@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -28,6 +28,32 @@ class StoredAction:
 class UnansweredQuestion:
     question: str
     asked_at: datetime
+
+
+@dataclass(frozen=True)
+class UpdateClaim:
+    """One channel update as the redelivery guard knows it.
+
+    `bot_id` + `update_id`: the channel's numbering (only unique per bot, and it restarts when the bot, its token
+    or a self-hosted Bot API server changes); `digest`: the update's own identity (message id and date, callback
+    id), so a reused id with other content is a new update; `sender` and `chat`: who sent it and where its replies
+    went, the only place stored replies are sent again.
+    """
+
+    channel: str
+    bot_id: str
+    update_id: str
+    digest: str
+    sender: str
+    chat: str
+
+
+def _key(claim: UpdateClaim) -> dict[str, str]:
+    return {"channel": claim.channel, "bot_id": claim.bot_id, "update_id": claim.update_id, "digest": claim.digest}
+
+
+def _matches(claim: UpdateClaim) -> list[ColumnElement[bool]]:
+    return [getattr(ProcessedUpdate, column) == value for column, value in _key(claim).items()]
 
 
 class InteractionRepository:
@@ -97,30 +123,27 @@ class InteractionRepository:
         )
         return [UnansweredQuestion(q, at) for q, at in rows]
 
-    def claim_update(self, session: Session, *, channel: str, update_id: str, now: datetime) -> bool:
-        """Record an update as processed; False if it was already (a redelivery)."""
+    def claim_update(self, session: Session, claim: UpdateClaim, *, now: datetime) -> bool:
+        """Record an update as processed; False if this very update was already (a redelivery)."""
         # One round trip, race-free: INSERT … ON CONFLICT DO NOTHING RETURNING (SQLite 3.35+, PostgreSQL 9.5+).
         insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         statement = (
             insert(ProcessedUpdate)
-            .values(channel=channel, update_id=update_id, processed_at=now)
-            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+            .values(**_key(claim), sender=claim.sender, chat=claim.chat, processed_at=now)
+            .on_conflict_do_nothing(index_elements=list(_key(claim)))
             .returning(ProcessedUpdate.update_id)
         )
         return session.execute(statement).first() is not None
 
-    def save_replies(self, session: Session, *, channel: str, update_id: str, replies: str) -> None:
+    def save_replies(self, session: Session, claim: UpdateClaim, *, replies: str) -> None:
         """Keep what was answered to a claimed update (JSON), for a re-delivery."""
-        session.execute(
-            update(ProcessedUpdate)
-            .where(ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == update_id)
-            .values(replies=replies)
-        )
+        session.execute(update(ProcessedUpdate).where(*_matches(claim)).values(replies=replies))
 
-    def saved_replies(self, session: Session, *, channel: str, update_id: str) -> str | None:
+    def saved_replies(self, session: Session, claim: UpdateClaim) -> str | None:
+        """The replies stored with this update — only for the sender and chat that sent it, never anyone else."""
         return session.scalar(
             select(ProcessedUpdate.replies).where(
-                ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == update_id
+                *_matches(claim), ProcessedUpdate.sender == claim.sender, ProcessedUpdate.chat == claim.chat
             )
         )
 

@@ -163,12 +163,21 @@ class AnswerRating(Base):
 
 
 class ProcessedUpdate(Base):
-    """Channel updates already handled: a re-delivered update changes nothing; its replies are sent again."""
+    """Channel updates already handled: a re-delivered update changes nothing; its replies are sent again.
+
+    Keyed on the bot, the update id and the update's digest (its own identity: message id and date, callback id):
+    ids are only unique per bot and start again when the bot, its token or a self-hosted Bot API server changes,
+    so a reused id with other content is a new update. The sender and chat are kept: stored replies go only there.
+    """
 
     __tablename__ = "processed_updates"
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    bot_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(64))  # the channel's user id
+    chat: Mapped[str] = mapped_column(String(64))  # where the replies went
     processed_at: Mapped[datetime] = mapped_column(index=True)  # `coach db prune` deletes by age
     replies: Mapped[str | None] = mapped_column(Text, default=None)  # sent again if the update is re-delivered
 

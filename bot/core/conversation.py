@@ -27,7 +27,7 @@ from bot.core.reply_codec import decode_replies, encode_replies
 from bot.core.roles import COMMAND_ROLES, ROLE_NAMES_ZH, Role
 from knowledge.answer import COLLECTION_NAMES
 from storage.db import UnitOfWork, utc_now
-from storage.interaction_repository import InteractionRepository
+from storage.interaction_repository import InteractionRepository, UpdateClaim
 from storage.learner_repository import LearnerRecord, LearnerRepository
 
 log = logging.getLogger(__name__)
@@ -59,13 +59,21 @@ class Conversation:
             with self.uow.begin() as session:
                 if not inbound.update_id:
                     return self._route(session, inbound, now)
-                key = {"channel": inbound.user.channel, "update_id": inbound.update_id}
-                if not self.interactions.claim_update(session, now=now, **key):
-                    # Re-delivered: nothing changes; the first answer may never have arrived, so it is repeated.
-                    saved = self.interactions.saved_replies(session, **key)
+                claim = UpdateClaim(
+                    channel=inbound.user.channel,
+                    bot_id=inbound.bot_id,
+                    update_id=inbound.update_id,
+                    digest=inbound.digest,
+                    sender=inbound.user.external_id,
+                    chat=inbound.chat_id or inbound.user.external_id,
+                )
+                if not self.interactions.claim_update(session, claim, now=now):
+                    # Re-delivered: nothing changes; the first answer may never have arrived, so it is repeated —
+                    # to the very sender and chat it was meant for (saved_replies gives nothing to anyone else).
+                    saved = self.interactions.saved_replies(session, claim)
                     return Outcome(decode_replies(saved) if saved else (), duplicate=True)
                 outcome = self._route(session, inbound, now)
-                self.interactions.save_replies(session, replies=encode_replies(outcome.replies), **key)
+                self.interactions.save_replies(session, claim, replies=encode_replies(outcome.replies))
                 return outcome
         except (OperationalError, DBAPIError):
             log.error("database unavailable while handling %s", inbound.kind, exc_info=True)

@@ -44,6 +44,10 @@ class Inbound:
     button_token: str = ""
     file: InboundFile | None = None
     update_id: str = ""  # for deduplicating redelivered updates; empty when the channel has none
+    # With update_id, what tells a re-delivery from another update under a reused id (ids are per bot and restart):
+    bot_id: str = ""  # the bot the update was sent to
+    chat_id: str = ""  # where the replies go (a private chat's id is the user's); stored replies go nowhere else
+    digest: str = ""  # the update's own identity (message id and date, callback id)
 
     @classmethod
     def from_text(cls, user: ChannelUser, text: str, *, update_id: str = "") -> Inbound:

@@ -202,20 +202,46 @@ async def test_a_document_is_downloaded_and_handed_to_the_core_as_a_file(make_ha
 async def test_a_redelivered_update_repeats_its_answer_and_changes_nothing(harness: Harness, services: Services):
     """Telegram re-delivers only an update whose request failed, so the first answer may never have arrived."""
     await harness.register(ALICE, "A1001")
-    first = await harness.say(ALICE, QUESTION, update_id=4242)
+    question = harness.updates.text(ALICE, QUESTION, update_id=4242)
+    first = await harness.feed(question)
     [answer] = [c for c in first if c.endpoint == "sendMessage"]
-    again = await harness.say(ALICE, QUESTION, update_id=4242)
+    again = await harness.feed(question)  # Telegram sends the very same update again
     [repeated] = [c for c in again if c.endpoint == "sendMessage"]
     assert repeated.params == answer.params  # same text, same button tokens
     with services.uow.read() as session:
         assert session.scalar(select(func.count()).select_from(AskedQuestion)) == 1
 
     up = button_data(answer, "👍")
-    thanks = only_answer(await harness.press(ALICE, up, update_id=4243))
-    redelivered = only_answer(await harness.press(ALICE, up, update_id=4243))  # answered again, nothing sent
+    press = harness.updates.callback(ALICE, up, update_id=4243)
+    thanks = only_answer(await harness.feed(press))
+    redelivered = only_answer(await harness.feed(press))  # answered again, nothing sent
     assert redelivered.params.get("text") == thanks.params.get("text")
     with services.uow.read() as session:
         assert session.scalar(select(func.count()).select_from(AnswerRating)) == 1
+
+
+async def test_an_update_id_someone_else_used_is_a_new_update_and_never_gets_their_replies(
+    harness: Harness, services: Services
+):
+    """Update ids start again when the bot, its token or a self-hosted Bot API server changes over the same
+    database: an id already claimed by another sender is that sender's new update, not a re-delivery."""
+    await harness.register(ALICE, "A1001")
+    await harness.register(BOB, "B2002")
+    alice_whoami = texts_of(await harness.say(ALICE, "/whoami", update_id=5000))
+    assert "A1001" in alice_whoami[0]
+
+    bob_help = harness.updates.text(BOB, "/help", update_id=5000)  # the same id, another person
+    calls = await harness.feed(bob_help)
+    bob_texts = texts_of(calls)
+    assert all("A1001" not in text for text in bob_texts), bob_texts  # never Alice's name and number
+    assert bob_texts and bob_texts[0].startswith(texts.HELP[:20]), bob_texts
+    assert {c.params["chat_id"] for c in calls if c.endpoint == "sendMessage"} == {BOB["id"]}
+
+    assert texts_of(await harness.feed(bob_help)) == bob_texts  # Bob's own re-delivery: his reply, again
+    # Alice again, with a new message under her old id (the sequence restarted): a new update, answered anew.
+    assert texts_of(await harness.say(ALICE, "/filter 案例", update_id=5000)) == [
+        texts.FILTER_SET.format(name="案例库")
+    ]
 
 
 # --- rendering through the channel -----------------------------------------------------------------------------

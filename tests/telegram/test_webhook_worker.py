@@ -138,9 +138,10 @@ async def test_a_body_that_is_not_an_update_is_a_400(worker: Worker):
 
 
 async def test_a_redelivered_update_repeats_its_reply_once_more(worker: Worker):
-    assert (await worker.say("/start", update_id=77)).status_code == 200
+    update = worker.updates.text(ALICE, "/start", update_id=77).to_dict()
+    assert (await worker.post(update)).status_code == 200
     first = worker.api.texts()
-    assert (await worker.say("/start", update_id=77)).status_code == 200  # a re-delivery: the same reply again
+    assert (await worker.post(update)).status_code == 200  # a re-delivery: the same reply again
     assert worker.api.texts() == first * 2
 
 
@@ -148,11 +149,12 @@ async def test_a_reply_that_cannot_be_sent_asks_telegram_to_redeliver_and_the_re
     worker: Worker, services: Services
 ):
     worker.api.fail_next("sendMessage", NetworkError("Telegram unreachable"), NetworkError("still unreachable"))
-    response = await worker.say("/start", update_id=88)
+    update = worker.updates.text(ALICE, "/start", update_id=88).to_dict()
+    response = await worker.post(update)
     assert response.status_code == 502  # handled and stored, not delivered: Telegram will re-deliver
     failed = worker.api.texts()  # the attempts (the welcome, then the apology), both refused by "Telegram"
     assert failed[0] == texts.WELCOME_NEW and len(failed) == 2
-    assert (await worker.say("/start", update_id=88)).status_code == 200
+    assert (await worker.post(update)).status_code == 200
     assert worker.api.texts()[len(failed) :] == [texts.WELCOME_NEW]
     with services.uow.read() as session:  # the registration began once, not twice
         assert session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1

@@ -6,6 +6,8 @@ Nothing here decides what to answer (the core does) or how it looks (`rendering`
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
@@ -77,28 +79,51 @@ def channel_user(update: Update) -> ChannelUser | None:
     return None if user is None else ChannelUser(CHANNEL, str(user.id), user.full_name)
 
 
-async def inbound_from_message(update: Update) -> Inbound | None:
+def update_digest(update: Update) -> str:
+    """The update's own identity: the same for a re-delivery, another for a new update under a reused update id
+    (ids are per bot and start again when the bot, its token or a self-hosted Bot API server changes)."""
+    user = update.effective_user
+    parts: list[object] = [user.id if user is not None else ""]
+    if update.callback_query is not None:
+        parts += ["callback", update.callback_query.id]
+    elif update.effective_message is not None:
+        message = update.effective_message
+        parts += ["message", message.chat_id, message.message_id, int(message.date.timestamp())]
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
+def _delivery(update: Update, bot_id: int | str) -> dict[str, str]:
+    chat_id = _chat_id(update)
+    return {
+        "update_id": str(update.update_id),
+        "bot_id": str(bot_id),
+        "chat_id": "" if chat_id is None else str(chat_id),
+        "digest": update_digest(update),
+    }
+
+
+async def inbound_from_message(update: Update, bot_id: int | str) -> Inbound | None:
     """A message → text/command, a file (downloaded, at most 10 MB), or 'unsupported' for everything else."""
     user, message = channel_user(update), update.effective_message
     if user is None or message is None:
         return None
-    update_id = str(update.update_id)
+    delivery = _delivery(update, bot_id)
     if message.text is not None:
-        return Inbound.from_text(user, message.text, update_id=update_id)
+        return dataclasses.replace(Inbound.from_text(user, message.text), **delivery)
     if message.document is not None:
         upload = await _download_document(message)
         if upload is not None:
-            return Inbound(user, "file", file=upload, update_id=update_id)
-    return Inbound(user, "unsupported", update_id=update_id)
+            return Inbound(user, "file", file=upload, **delivery)
+    return Inbound(user, "unsupported", **delivery)
 
 
-def inbound_from_callback(update: Update) -> Inbound | None:
+def inbound_from_callback(update: Update, bot_id: int | str) -> Inbound | None:
     """A button press → kind 'button'; data that is not ours becomes an empty token (the core refuses it)."""
     user, query = channel_user(update), update.callback_query
     if user is None or query is None:
         return None
     token = parse_callback_data(query.data) or ""
-    return Inbound(user, "button", button_token=token, update_id=str(update.update_id))
+    return Inbound(user, "button", button_token=token, **_delivery(update, bot_id))
 
 
 async def _download_document(message: Message) -> InboundFile | None:
@@ -138,7 +163,7 @@ class TelegramHandlers:
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any message in a private chat: typing…, the core, the replies."""
-        inbound = await inbound_from_message(update)
+        inbound = await inbound_from_message(update, context.bot.id)
         chat_id = _chat_id(update)
         if inbound is None or chat_id is None:
             return
@@ -149,7 +174,7 @@ class TelegramHandlers:
 
     async def on_callback_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: the core, then exactly one answer to the query (the toast), then any messages."""
-        query, inbound, chat_id = update.callback_query, inbound_from_callback(update), _chat_id(update)
+        query, inbound, chat_id = update.callback_query, inbound_from_callback(update, context.bot.id), _chat_id(update)
         if query is None or inbound is None or chat_id is None:
             return
         try:
