@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import Protocol, TypedDict, TypeVar
 
 from telegram import Bot, CallbackQuery, Message, Update
 from telegram.constants import ChatAction, ParseMode
@@ -92,7 +92,16 @@ def update_digest(update: Update) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
 
 
-def _delivery(update: Update, bot_id: int | str) -> dict[str, str]:
+class _Delivery(TypedDict):
+    """The Inbound fields that identify one update (see `bot.core.messages.Inbound`)."""
+
+    update_id: str
+    bot_id: str
+    chat_id: str
+    digest: str
+
+
+def _delivery(update: Update, bot_id: int | str) -> _Delivery:
     chat_id = _chat_id(update)
     return {
         "update_id": str(update.update_id),
