@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from quizzes.model import QuizSet
 from quizzes.serialization import quiz_to_json
 from storage.quiz_repository import PublishedSet, QuizRepository
+from storage.text_hygiene import strip_control_characters
 
 
 def publish_quiz_set(
     session: Session, repository: QuizRepository, quiz: QuizSet, *, source_name: str, by: int | None, now: datetime
 ) -> PublishedSet:
-    """Store `quiz` (already validated) as the newest version of its set, inside the caller's transaction."""
+    """Store `quiz` (already validated) as the newest version of its set, inside the caller's transaction.
+
+    Control characters in any text field (a GIFT or Aiken file is plain text and may carry NUL) are dropped
+    first: PostgreSQL cannot store NUL, and nothing a learner reads needs them."""
+    quiz = without_control_characters(quiz)
     return repository.publish(
         session,
         title=quiz.title,
@@ -27,3 +34,22 @@ def publish_quiz_set(
         by=by,
         now=now,
     )
+
+
+def without_control_characters(quiz: QuizSet) -> QuizSet:
+    """The same quiz set with control characters removed from every text field (of it, its questions, options)."""
+    return _clean(quiz)  # type: ignore[no-any-return]
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return strip_control_characters(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: _clean(getattr(value, f.name)) for f in fields(value) if f.init})
+    if isinstance(value, tuple):
+        return tuple(_clean(v) for v in value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value

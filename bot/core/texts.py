@@ -15,11 +15,15 @@ REGISTERED = (
 )
 INVITE_ACCEPTED = "邀请码有效,已为您登记:{name}({role})。\n发送 /help 查看全部功能。"
 BAD_NAME = "姓名需要 2–20 个字,请重新输入:"
+NAME_NOT_TEXT = "姓名只能用文字(汉字或字母),不能用表情符号或图形符号,请重新输入:"
 BAD_EMPLOYEE_NO = "工号格式不对(4–20 位字母或数字),请重新输入:"
 EMPLOYEE_NO_TAKEN = "这个工号已经登记过。如果是您本人,请联系管理员;否则请重新输入工号:"
 BAD_REGION = "地区需要 2–30 个字,请重新输入:"
 BAD_LEVEL = "请点下面的按钮选择级别:"
+EMPLOYEE_NO_RESERVED = "这个工号已有管理员发出的邀请码。如果是您本人,请直接发送邀请码;否则请联系管理员,或重新输入工号:"
 BAD_INVITE = "邀请码无效或已使用,请检查后重试,或直接输入姓名开始登记:"
+INVITE_EXPIRED = "这个邀请码已过期,请联系管理员重新生成。"
+INVITE_NUMBER_TAKEN = "这个邀请码对应的工号已被其他账号登记,邀请码没有生效。请联系管理员核实。"
 NOT_REGISTERED = "请先完成登记后再使用。"
 
 HELP = (
@@ -42,6 +46,8 @@ HELP_TRAINER = (
 UNSUPPORTED = "我目前只能看懂文字。请直接输入问题,例如:「初级客户经理谈判要注意什么?」。发送 /help 查看全部功能。"
 UNKNOWN_COMMAND = "没有这个命令:/{command}。发送 /help 查看可用的命令。"
 NOT_ALLOWED = "您的角色不能使用 /{command}。"
+ACTION_NOT_ALLOWED = "您现在的角色不能执行这个操作。"
+FEATURE_UNAVAILABLE = "这个功能目前没有开通。发送 /help 查看可用的命令。"
 EMPTY_QUESTION = "请在 /ask 后面写上问题,例如:/ask 投诉处理流程是什么"
 QUESTION_TOO_LONG = "问题太长了(最多 {limit} 字),请只写关键内容。"
 
@@ -70,10 +76,13 @@ GRANT_USAGE = "用法:/grant 工号 角色(学员/培训师/主管/管理员)"
 GRANT_DONE = "已将 {name}({employee_no})设为{role}。"
 GRANT_UNKNOWN = "没有找到工号 {employee_no} 的人员。"
 INVITE_USAGE = "用法:/invite 角色 姓名 工号 地区 级别,例如:/invite 学员 张三 A1024 西宁分公司 初级"
-INVITE_CREATED = "邀请码:{code}\n请交给 {name},对方发给机器人即可完成登记。"
+INVITE_CREATED = "邀请码:{code}\n请交给 {name},对方发给机器人即可完成登记({days} 天内有效,只能用一次)。{replaced}"
+INVITE_REPLACED = "\n之前为这个工号生成的邀请码已作废。"
+INVITE_NUMBER_HELD = "工号 {employee_no} 已经登记;要改角色请用 /grant 工号 角色。"
 UNANSWERED_NONE = "最近没有未找到答案的问题。"
 UNANSWERED_TITLE = "最近没找到答案的问题"
 
+BAD_INPUT = "这条消息里有无法保存的字符,请去掉特殊符号后再发。"
 DATABASE_DOWN = "系统暂时无法访问数据,您的操作没有保存,请稍后再试。"
 INTERNAL_ERROR = "出了点问题,请稍后再试 (编号 {incident})"
 
@@ -127,6 +136,9 @@ FILE_UNSUPPORTED = "不认识这个文件格式。测验文件支持 .yaml .xlsx
 # --- the certification record ------------------------------------------------------------------
 RATE_USAGE = "用法:/rate 工号 能力 工具 分数,例如:/rate A1001 销售推动力 结构化访谈 2(分数 1–3)"
 RATE_DONE = "已记录:{name} {competency} {instrument} 等级{level}({cycle})。"
+RATE_SELF = "不能给自己评分:评分须由您的主管或管理员录入。"
+RATE_NOT_YOUR_TEAM = "{name}({employee_no})不在您的团队里:只有本人的主管或管理员可以给他/她评分。"
+RATE_NOT_ASSESSOR = "{name} 不是主管或管理员,不能录入评分。"
 RATE_BAD_INSTRUMENT = "「{instrument}」不是「{competency}」由评估人评分的工具;可选:{choices}"
 TEAM_NONE = "您名下还没有团队成员。管理员可以用 coach users supervise 设置。"
 TEAM_TITLE = "团队认证概况({cycle})"
