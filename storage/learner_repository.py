@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.models import ChannelIdentity, InviteCode, Learner, Registration
@@ -21,6 +21,7 @@ class LearnerRecord:
     level: str
     role: str
     collection_filter: str
+    supervisor_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ def _record(learner: Learner) -> LearnerRecord:
         learner.level,
         learner.role,
         learner.collection_filter,
+        learner.supervisor_id,
     )
 
 
@@ -124,6 +126,25 @@ class LearnerRepository:
             select(InviteCode).where(InviteCode.code == code, InviteCode.used_by.is_(None)).with_for_update()
         )
         return invite
+
+    def open_invite_for(self, session: Session, employee_no: str, *, created_after: datetime) -> InviteCode | None:
+        """An unused invite for this employee number made after `created_after` (one still valid), or None."""
+        return session.scalar(
+            select(InviteCode)
+            .where(
+                InviteCode.employee_no == employee_no,
+                InviteCode.used_by.is_(None),
+                InviteCode.created_at > created_after,
+            )
+            .limit(1)
+        )
+
+    def revoke_unused_invites(self, session: Session, employee_no: str) -> int:
+        """Delete every unused invite for this employee number (a new one replaces them); how many there were."""
+        result = session.execute(
+            delete(InviteCode).where(InviteCode.employee_no == employee_no, InviteCode.used_by.is_(None))
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def mark_invite_used(self, session: Session, code: str, learner_id: int) -> None:
         session.get_one(InviteCode, code).used_by = learner_id

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import texts
 from bot.core.messages import DocumentReply, ImageReply, Reply, TextReply
+from bot.core.roles import Role
 from certification.exports import TeamRow, team_overview_xlsx
 from certification.rules import JOB_COMPETENCIES, format_result
 from certification.views import learner_record
@@ -57,6 +58,9 @@ class RecordChat:
         target = self.learners.find_by_employee_no(session, employee_no.upper())
         if target is None:
             return [TextReply(texts.GRANT_UNKNOWN.format(employee_no=employee_no))]
+        refusal = rating_refusal(assessor, target)
+        if refusal is not None:
+            return [TextReply(refusal)]
         instrument = instrument_code(instrument_text)
         choices = RATED_INSTRUMENTS.get(competency, ())
         if instrument not in choices:
@@ -133,3 +137,18 @@ class RecordChat:
             TextReply("\n".join(lines)),
             DocumentReply(f"团队认证概况-{cycle}.xlsx", workbook, caption="团队概况(Excel)"),
         ]
+
+
+def rating_refusal(assessor: LearnerRecord, target: LearnerRecord) -> str | None:
+    """Why `assessor` may not rate `target` (in Chinese), or None. Nobody rates himself; an admin rates anyone
+    else; a supervisor rates only the members of his own team."""
+    if assessor.learner_id == target.learner_id:
+        return texts.RATE_SELF
+    role = Role(assessor.role)
+    if role is Role.ADMIN:
+        return None
+    if role is not Role.SUPERVISOR:
+        return texts.RATE_NOT_ASSESSOR.format(name=assessor.name)
+    if target.supervisor_id != assessor.learner_id:
+        return texts.RATE_NOT_YOUR_TEAM.format(name=target.name, employee_no=target.employee_no)
+    return None
