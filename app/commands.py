@@ -216,7 +216,7 @@ def cmd_run(args: argparse.Namespace, services: Services) -> int:
 def cmd_users(args: argparse.Namespace, services: Services) -> int:
     from bot.core.admin import UserAdmin
 
-    admin = UserAdmin(uow=services.uow, learners=LearnerRepository())
+    admin = UserAdmin(uow=services.uow, learners=LearnerRepository(), invite_valid_for=services.invite_valid_for)
     if args.users_action == "list":
         for learner in admin.list_learners():
             print(f"{learner.employee_no}\t{learner.name}\t{learner.region}\t{learner.level}\t{learner.role}")

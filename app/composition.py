@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 
 from langchain_core.embeddings import Embeddings
@@ -139,8 +140,14 @@ class Services:
             records=RecordChat(RecordRepository(), LearnerRepository(), render_radar=render_radar_png),
         )
 
+            invite_valid_for=self.invite_valid_for,
     @cached_property
     def fresh_search(self) -> FreshSearch[KnowledgeSearch]:
+    @property
+    def invite_valid_for(self) -> timedelta:
+        """How long an admin's invite code works (`registration.invite_valid_days`)."""
+        return timedelta(days=self.settings.registration.invite_valid_days)
+
         """The search, kept current when another process (an ingest job) changes the knowledge base."""
         uow = self.uow
 

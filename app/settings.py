@@ -82,6 +82,10 @@ class TelegramSettings(_Section):
     allow_webhook_without_secret: bool = False
 
 
+class RegistrationSettings(_Section):
+    invite_valid_days: int = Field(default=14, ge=1, le=365)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = False
@@ -100,6 +104,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     ingest: IngestSettings = IngestSettings()
     telegram: TelegramSettings = TelegramSettings()
+    registration: RegistrationSettings = RegistrationSettings()
     logging: LoggingSettings = LoggingSettings()
 
     # Secrets: environment only (TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET, COACH_LLM_API_KEY); never in

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import texts
-from bot.core.registration import new_invite_code
+from bot.core.input_text import clean_name, name_problem
+from bot.core.registration import DEFAULT_INVITE_VALID_FOR, EMPLOYEE_NO, new_invite_code
 from bot.core.roles import LEVELS, ROLE_NAMES_ZH, parse_role
 from storage.db import UnitOfWork, utc_now
 from storage.learner_repository import LearnerRecord, LearnerRepository
 from storage.models import Learner
+from storage.text_hygiene import strip_control_characters
 
 
 def grant_role(session: Session, learners: LearnerRepository, employee_no: str, role_text: str) -> tuple[bool, str]:
@@ -33,18 +35,39 @@ def grant_role(session: Session, learners: LearnerRepository, employee_no: str, 
 
 
 def create_invite(
-    session: Session, learners: LearnerRepository, fields: list[str], *, now: datetime
+    session: Session,
+    learners: LearnerRepository,
+    fields: list[str],
+    *,
+    now: datetime,
+    valid_for: timedelta = DEFAULT_INVITE_VALID_FOR,
 ) -> tuple[bool, str]:
-    """fields = role, name, employee number, region, level; (done, message with the code)."""
+    """fields = role, name, employee number, region, level; (done, message with the code).
+
+    A number someone already holds gets no invite (its role changes with /grant); a new invite for a number
+    replaces the earlier unused ones, so one code at a time reserves a number.
+    """
+    fields = [strip_control_characters(f) for f in fields]
     role = parse_role(fields[0]) if len(fields) == 5 else None
     if role is None or fields[4] not in LEVELS:
         return False, texts.INVITE_USAGE
-    code = new_invite_code()
     _, name, employee_no, region, level = fields
+    name, employee_no = clean_name(name), employee_no.upper()
+    problem = name_problem(name)
+    if problem is not None:
+        return False, problem
+    if not EMPLOYEE_NO.match(employee_no):
+        return False, texts.BAD_EMPLOYEE_NO
+    if learners.find_by_employee_no(session, employee_no) is not None:
+        return False, texts.INVITE_NUMBER_HELD.format(employee_no=employee_no)
+    replaced = learners.revoke_unused_invites(session, employee_no)
+    code = new_invite_code()
     learners.add_invite(
-        session, code=code, role=role, name=name, employee_no=employee_no.upper(), region=region, level=level, now=now
+        session, code=code, role=role, name=name, employee_no=employee_no, region=region, level=level, now=now
     )
-    return True, texts.INVITE_CREATED.format(code=code, name=name)
+    return True, texts.INVITE_CREATED.format(
+        code=code, name=name, days=valid_for.days, replaced=texts.INVITE_REPLACED if replaced else ""
+    )
 
 
 @dataclass
@@ -52,6 +75,7 @@ class UserAdmin:
     uow: UnitOfWork
     learners: LearnerRepository
     clock: Callable[[], datetime] = utc_now
+    invite_valid_for: timedelta = DEFAULT_INVITE_VALID_FOR
 
     def list_learners(self) -> list[LearnerRecord]:
         with self.uow.read() as session:
@@ -64,7 +88,9 @@ class UserAdmin:
 
     def invite(self, *fields: str) -> tuple[bool, str]:
         with self.uow.begin() as session:
-            return create_invite(session, self.learners, list(fields), now=self.clock())
+            return create_invite(
+                session, self.learners, list(fields), now=self.clock(), valid_for=self.invite_valid_for
+            )
 
     def supervise(self, employee_no: str, supervisor_no: str) -> tuple[bool, str]:
         """Put a learner in a supervisor's team ("-" removes them from any team)."""

@@ -1,26 +1,33 @@
 """First contact: a short registration (name → employee number → region → level), or an invite code.
 
 State lives in the database (`registrations`), so a restart in the middle loses nothing.
+
+An employee number belongs to whoever holds it: self-registration cannot take a number a learner holds or an open
+invite reserves (checked at the number step and again just before the learner is made). An invite is used once,
+expires after `invite_valid_for`, and makes its own learner — it never attaches to a learner someone else created.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.core import texts
+from bot.core.input_text import clean_name, name_problem
 from bot.core.messages import Button, ChannelUser, Notice, Reply, TextReply
 from bot.core.roles import LEVELS, ROLE_NAMES_ZH, Role
 from storage.learner_repository import LearnerRepository, RegistrationState
 
+log = logging.getLogger(__name__)
 INVITE_PATTERN = re.compile(r"^INV-[A-Z0-9]{6}$")
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9]{4,20}$")
-NOT_A_NAME = re.compile(r"[??!!,,。;;::、\d]")
+DEFAULT_INVITE_VALID_FOR = timedelta(days=14)
 LEVEL_TOKEN_PREFIX = "reg-level-"
 LEVEL_BUTTONS = (tuple(Button(level, f"{LEVEL_TOKEN_PREFIX}{i}") for i, level in enumerate(LEVELS, start=1)),)
 
@@ -43,6 +50,7 @@ class Registrar:
     """Walks an unknown user through registration inside the caller's transaction."""
 
     learners: LearnerRepository
+    invite_valid_for: timedelta = DEFAULT_INVITE_VALID_FOR
 
     def handle(self, session: Session, user: ChannelUser, text: str, *, now: datetime) -> list[Reply]:
         state = self.learners.registration(session, channel=user.channel, external_id=user.external_id)
@@ -65,16 +73,19 @@ class Registrar:
     ) -> list[Reply]:
         data = dict(state.data)
         if state.step == "name":
-            if not 2 <= len(text) <= 20 or text.startswith("/") or NOT_A_NAME.search(text):
-                return [TextReply(texts.BAD_NAME)]  # a question typed before registering is not a name
-            data["name"] = text
+            name = clean_name(text)
+            problem = name_problem(name)
+            if problem is not None:
+                return [TextReply(problem)]
+            data["name"] = name
             self._save(session, user, RegistrationState("employee_no", data), now)
             return [TextReply(texts.ASK_EMPLOYEE_NO)]
         if state.step == "employee_no":
             if not EMPLOYEE_NO.match(text):
                 return [TextReply(texts.BAD_EMPLOYEE_NO)]
-            if self.learners.find_by_employee_no(session, text.upper()) is not None:
-                return [TextReply(texts.EMPLOYEE_NO_TAKEN)]
+            taken = self._number_taken(session, text.upper(), now=now)
+            if taken is not None:
+                return [TextReply(taken)]
             data["employee_no"] = text.upper()
             self._save(session, user, RegistrationState("region", data), now)
             return [TextReply(texts.ASK_REGION)]
@@ -87,12 +98,13 @@ class Registrar:
         level = _parse_level(text)
         if level is None:
             return [TextReply(texts.BAD_LEVEL, buttons=LEVEL_BUTTONS)]
-        if self.learners.find_by_employee_no(session, data["employee_no"]) is not None:
+        taken = self._number_taken(session, data["employee_no"], now=now)
+        if taken is not None:  # taken or reserved since the number step
             self._save(session, user, RegistrationState("employee_no", data), now)
-            return [TextReply(texts.EMPLOYEE_NO_TAKEN)]
+            return [TextReply(taken)]
         learner_id = self.learners.add_learner(
             session,
-            name=data["name"],
+            name=clean_name(data["name"]),  # a name saved before names were cleaned must not fail here again
             employee_no=data["employee_no"],
             region=data["region"],
             level=level,
@@ -107,24 +119,34 @@ class Registrar:
         invite = self.learners.claim_invite(session, code)
         if invite is None:
             return [TextReply(texts.BAD_INVITE)]
-        existing = self.learners.find_by_employee_no(session, invite.employee_no)
-        if existing is not None:
-            learner_id = existing.learner_id
-        else:
-            learner_id = self.learners.add_learner(
-                session,
-                name=invite.name,
-                employee_no=invite.employee_no,
-                region=invite.region,
-                level=invite.level,
-                role=invite.role,
-                now=now,
-            )
+        if invite.created_at + self.invite_valid_for <= now:
+            return [TextReply(texts.INVITE_EXPIRED)]
+        if self.learners.find_by_employee_no(session, invite.employee_no) is not None:
+            # Someone else registered this number: attaching would make two accounts one person.
+            log.warning("invite %s refused: employee number %s is held by another learner", code, invite.employee_no)
+            return [TextReply(texts.INVITE_NUMBER_TAKEN)]
+        learner_id = self.learners.add_learner(
+            session,
+            name=invite.name,
+            employee_no=invite.employee_no,
+            region=invite.region,
+            level=invite.level,
+            role=invite.role,
+            now=now,
+        )
         self.learners.link_identity(session, learner_id=learner_id, channel=user.channel, external_id=user.external_id)
         self.learners.mark_invite_used(session, code, learner_id)
         self.learners.finish_registration(session, channel=user.channel, external_id=user.external_id)
         role_name = ROLE_NAMES_ZH.get(Role(invite.role), invite.role)
         return [TextReply(texts.INVITE_ACCEPTED.format(name=invite.name, role=role_name))]
+
+    def _number_taken(self, session: Session, employee_no: str, *, now: datetime) -> str | None:
+        """Why self-registration cannot take this number (held by a learner, reserved by an open invite)."""
+        if self.learners.find_by_employee_no(session, employee_no) is not None:
+            return texts.EMPLOYEE_NO_TAKEN
+        if self.learners.open_invite_for(session, employee_no, created_after=now - self.invite_valid_for):
+            return texts.EMPLOYEE_NO_RESERVED
+        return None
 
     def _save(self, session: Session, user: ChannelUser, state: RegistrationState, now: datetime) -> None:
         self.learners.save_registration(
