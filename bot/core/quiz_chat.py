@@ -170,6 +170,8 @@ class QuizChat:
         ]
 
     def _publish(self, session: Session, learner: LearnerRecord, upload_id: int, *, now: datetime) -> list[Reply]:
+        if Role(learner.role) not in (Role.TRAINER, Role.ADMIN):  # the role now, not when the preview was made
+            return [Notice(texts.ACTION_NOT_ALLOWED)]
         upload = self.repository.upload(session, upload_id)
         if upload is None or upload.learner_id != learner.learner_id:
             return [Notice(texts.BUTTON_EXPIRED)]

@@ -24,23 +24,7 @@ ROLE_ALIASES = {
     "系统管理员": Role.ADMIN,
 }
 
-# command → roles allowed; every command is checked against this table.
-COMMAND_ROLES: dict[str, frozenset[Role]] = {
-    "start": frozenset(Role),
-    "help": frozenset(Role),
-    "ask": frozenset(Role),
-    "filter": frozenset(Role),
-    "whoami": frozenset(Role),
-    "quiz": frozenset(Role),
-    "stop": frozenset(Role),
-    "review": frozenset(Role),
-    "record": frozenset(Role),
-    "rate": frozenset({Role.SUPERVISOR, Role.ADMIN}),
-    "team": frozenset({Role.SUPERVISOR, Role.ADMIN}),
-    "grant": frozenset({Role.ADMIN}),
-    "invite": frozenset({Role.ADMIN}),
-    "unanswered": frozenset({Role.TRAINER, Role.ADMIN}),
-}
+# What each role may do is the routing table in bot/core/routing.py (command → roles allowed → handler).
 
 LEVELS = ("初级", "中级", "高级")
 

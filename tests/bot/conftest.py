@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import pytest
+from sqlalchemy import Engine, text
 
 from bot.core.conversation import Conversation
 from knowledge.answer import compose_answer
@@ -13,6 +14,7 @@ from knowledge.search import Passage, SearchResult
 from storage.db import UnitOfWork, create_database_engine
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
+from storage.models import Base
 from storage.schema import upgrade_to_head
 
 PASSAGES = {
@@ -53,5 +55,66 @@ def core(tmp_path) -> Conversation:
         learners=LearnerRepository(),
         interactions=InteractionRepository(),
         clock=lambda: datetime(2026, 11, 23, 9, 0),
+        new_token=lambda: next(tokens),
+    )
+
+
+# --- the wired core on both databases (storage behaviour must hold on SQLite and PostgreSQL) -----------------
+from tests.storage.conftest import postgres_scratch_url  # noqa: E402,F401  (the session's PostgreSQL database)
+
+
+class MutableClock:
+    """A clock a test can move: `clock.now += timedelta(days=15)`."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> MutableClock:
+    return MutableClock(datetime(2026, 11, 23, 9, 0))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def both_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
+    """A fresh SQLite file, or the session's scratch PostgreSQL database emptied: schema at head."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'both.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_scratch_url")  # skips, with the reason, without a server
+    engine = create_database_engine(url)
+    upgrade_to_head(engine)
+    if engine.dialect.name == "postgresql":
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def wired_core(both_engine: Engine, clock: MutableClock) -> Conversation:
+    """The core as production wires it (quizzes and the record), on SQLite and on PostgreSQL."""
+    from bot.core.quiz_chat import QuizChat
+    from bot.core.record_chat import RecordChat
+    from quizzes.attempts import QuizAttempts
+    from storage.quiz_repository import QuizRepository
+    from storage.record_repository import RecordRepository
+
+    quizzes = QuizRepository()
+    tokens = iter(f"wtok{i:05d}" for i in range(100_000))
+    return Conversation(
+        uow=UnitOfWork(both_engine),
+        knowledge=FakeKnowledge(),
+        learners=LearnerRepository(),
+        interactions=InteractionRepository(),
+        quizzes=QuizChat(QuizAttempts(quizzes, RecordRepository()), quizzes),
+        records=RecordChat(RecordRepository(), LearnerRepository()),
+        clock=clock,
         new_token=lambda: next(tokens),
     )
