@@ -58,6 +58,8 @@ def create_invite(
         return False, problem
     if not EMPLOYEE_NO.match(employee_no):
         return False, texts.BAD_EMPLOYEE_NO
+    if not 2 <= len(region) <= 30:
+        return False, texts.BAD_REGION
     if learners.find_by_employee_no(session, employee_no) is not None:
         return False, texts.INVITE_NUMBER_HELD.format(employee_no=employee_no)
     replaced = learners.revoke_unused_invites(session, employee_no)

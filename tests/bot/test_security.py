@@ -151,6 +151,8 @@ def test_an_invite_for_a_registered_number_or_a_bad_one_is_refused(team):
         employee_no="MEM1"
     )
     assert text_of(core, ADMIN, "/invite 学员 某某 工号! 省公司 初级") == texts.BAD_EMPLOYEE_NO
+    assert text_of(core, ADMIN, "/invite 学员 某某 A1234 " + "远" * 70 + " 初级") == texts.BAD_REGION  # varchar(64)
+    assert text_of(core, ADMIN, "/invite 学员 😀😀 A1234 省公司 初级") == texts.NAME_NOT_TEXT
     with core.uow.read() as session:
         assert session.scalar(select(func.count()).select_from(InviteCode)) == 0
 
