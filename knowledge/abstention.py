@@ -17,7 +17,7 @@ from ingest.cleaning import fold_for_search
 from knowledge.question_types import AmountClass
 
 NOT_FOUND_TEXT = "资料库里没有找到可靠的答案。"
-AMOUNT_REACH = 80  # characters either side of a key term within which the asked-for amount must stand
+AMOUNT_REACH = 40  # characters either side of a key term within which the asked-for amount must stand
 
 
 @dataclass(frozen=True)

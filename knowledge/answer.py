@@ -19,6 +19,7 @@ COLLECTION_NAMES = {"cases": "案例库", "courses": "课程", "processes": "流
 NOT_FOUND_HINT = "可以换个说法再问,或者用 /ask 加上更具体的关键词。"
 KEY_SENTENCE_SHARE = 0.6  # a unit joins the answer when it scores at least this share of the best one
 MAX_KEY_UNITS = 3
+SHORT_SENTENCE = 60  # a best sentence shorter than this brings the sentence after it
 ANSWER_TARGET = 300  # characters of reply body that further units may fill (the best unit may take more)
 
 
@@ -59,12 +60,13 @@ def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: i
     budget = max(max_chars - footer, 120)
     kind = classify(result.query)
     query = QueryShape.of(result.query, result.query_terms, kind, result.word_weights, result.bigram_weights)
+    units = {(u.passage, u.order): u for rank, p in enumerate(passages) for u in passage_units(p.text, rank)}
     scored = _scored_units(passages, query)
     if not scored:
         return MobileAnswer(result.query, True, _opening(passages[0].text, budget) + "[1]", sources)
     if not _supplies_amount(result, passages):
         return MobileAnswer(result.query, False, "", ())  # asked for an amount, and no passage states one
-    return MobileAnswer(result.query, True, _render(_choose(scored, budget), query, budget), sources)
+    return MobileAnswer(result.query, True, _render(_choose(scored, budget, units), query, budget), sources)
 
 
 def _scored_units(passages: Sequence[Passage], query: QueryShape) -> list[tuple[float, Unit]]:
@@ -91,11 +93,15 @@ def _supplies_amount(result: SearchResult, passages: Sequence[Passage]) -> bool:
     return states_amount(amount, [p.text for p in passages], anchors)
 
 
-def _choose(scored: list[tuple[float, Unit]], budget: int) -> list[Unit]:
-    """The best unit, then others close to it in score while they fit the target length."""
+def _choose(scored: list[tuple[float, Unit]], budget: int, units: dict[tuple[int, int], Unit]) -> list[Unit]:
+    """The best unit (a short sentence with the one after it: 「零投诉就是满意」 needs its why), then others
+    close to it in score while they fit the target length."""
     best_score, best = scored[0]
     chosen = [best]
-    used = len(best.full_text)
+    follower = units.get((best.passage, best.order + 1))
+    if not best.is_list and len(best.text) < SHORT_SENTENCE and follower is not None:
+        chosen.append(follower)
+    used = sum(len(u.full_text) for u in chosen)
     target = min(budget, ANSWER_TARGET)
     for score, unit in scored[1:]:
         if len(chosen) == MAX_KEY_UNITS or score < best_score * KEY_SENTENCE_SHARE:
