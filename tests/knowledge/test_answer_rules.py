@@ -118,3 +118,19 @@ def test_an_abstained_search_gives_the_not_found_reply() -> None:
 )
 def test_states_amount_of_the_asked_kind(question: str, text: str, expected: bool) -> None:
     assert states_amount(_amount(question), [text], ["来电提醒"]) is expected
+
+
+def test_a_short_best_sentence_brings_the_one_that_explains_it() -> None:
+    text = "“零投诉就等于满意”是一种误会。很多客户有意见也不说出来,而是悄悄转到别家。另外一句和问题无关的话。"
+    answer = compose_answer(result("没人投诉是不是就说明客户满意", ["投诉", "满意"], passage(text)))
+    assert answer.body.splitlines()[0] == "“零投诉就等于满意”是一种误会。[1]"
+    assert "悄悄转到别家" in answer.body
+    assert "无关" not in answer.body
+
+
+def test_an_amount_far_from_the_question_term_does_not_answer_it() -> None:
+    money = _amount("绩效工资一个月多少钱")
+    near = "绩效工资每月 800 元,按季度考核结果浮动。"
+    far = "绩效工资按季度考核结果发放,由部门负责人评定,具体额度另行通知,请留意人力资源部门的公告。年功工资每年 20 元。"
+    assert states_amount(money, [near], ["绩效工资"])
+    assert not states_amount(money, [far], ["绩效工资"])
