@@ -89,7 +89,7 @@ def _supplies_amount(result: SearchResult, passages: Sequence[Passage]) -> bool:
     amount = amount_class(result.query)
     if amount is None:
         return True
-    anchors = [t for t in result.key_terms if not amount.cue.search(t)]
+    anchors = [t for t in result.key_terms if not amount.is_topic(t)]
     return states_amount(amount, [p.text for p in passages], anchors)
 
 

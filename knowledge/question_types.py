@@ -83,31 +83,32 @@ class AmountClass:
     name: str
     cue: re.Pattern[str]
     stated: re.Pattern[str]
+    topic: re.Pattern[str] = re.compile(r"(?!)")  # words that only name the amount (月租): no anchors
+
+    def is_topic(self, word: str) -> bool:
+        return bool(self.cue.search(word) or self.topic.fullmatch(word))
 
 
 _DIGITS = r"\d+(?:\.\d+)?"
 _CN_NUMBER = r"[一二两三四五六七八九十百千半]+"
+_ASKS = r"(?:多少|几|多高|多大|多长|怎么算|是啥|是什么)"  # wording that asks for the amount itself
+_MONEY = r"(?:钱|费|价|工资|薪|月租|报价|收入|奖金|补贴)"
+_SCORE = r"(?:分数|分数线|及格|过线|满分|得分)"
+_TIME = r"(?:时限|期限|周期)"
+
+
+def _asked(topic: str) -> str:
+    """The topic word and an asking word in one clause, either order: 「月租多少」「多少钱」「工资是多少」."""
+    return rf"{topic}[^,,。;;??!!]{{0,8}}{_ASKS}|{_ASKS}[^,,。;;??!!]{{0,4}}{topic}"
+
+
 AMOUNT_CLASSES: tuple[AmountClass, ...] = (
     AmountClass(
         "money",
-        _any(
-            "多少钱",
-            "费用",
-            "资费",
-            "价格",
-            "月租",
-            "月费",
-            "年费",
-            "多少元",
-            "工资",
-            "底薪",
-            "薪",
-            "报价",
-            "单价",
-            "费多少",
-        ),
+        _any(_asked(_MONEY), "多少元"),
         # pay tables list bare amounts in a row: 「B级 350 470 600」
         re.compile(rf"{_DIGITS}\s*(?:元|万|亿|块|美元)|[¥￥]\s*{_DIGITS}|\d{{2,}}(?:\s+\d{{2,}})+"),
+        re.compile(rf"{_MONEY}+|多少钱|费用|价格|资费|月费|年费"),
     ),
     AmountClass(
         "share",
@@ -116,12 +117,13 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
     ),
     AmountClass(
         "score",
-        _any("几分", "多少分", "分数", "及格", "过线", "扣几", "满分"),
+        _any("几分", "多少分", "扣几", _asked(_SCORE)),
         re.compile(rf"{_DIGITS}\s*分|{_DIGITS}\s*[/-]\s*{_DIGITS}|{_CN_NUMBER}分"),
+        re.compile(rf"{_SCORE}|多少分|几分"),
     ),
     AmountClass(
         "time",
-        _any("多久", "多长时间", "几天", "几个月", "几年", "什么时候", "何时", "哪年", "时限", "期限", "多少年"),
+        _any("多久", "多长时间", "几天", "几个月", "几年", "什么时候", "何时", "哪年", "多少年", _asked(_TIME)),
         re.compile(
             rf"(?:{_DIGITS}|{_CN_NUMBER})\s*(?:天|日|周|个?月|年|小时|分钟|个工作日)|每(?:半)?(?:年|季度|月|周|天)|当天|当场"
         ),

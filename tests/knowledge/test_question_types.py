@@ -116,3 +116,19 @@ def test_each_amount_class_recognises_a_stated_amount(name: str, stated: str, no
     amount = next(a for a in (amount_class(q) for q in ("多少钱", "比例", "几分", "多久")) if a and a.name == name)
     assert amount.stated.search(stated)
     assert not amount.stated.search(not_stated)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("客户说我们的价格比竞争对手高,谈判时我该怎么让步?", None),  # names a price, asks for advice
+        ("年终奖怎么发", None),
+        ("来电提醒月租多少", "money"),
+        ("中级底薪多少钱", "money"),
+        ("知识测验分数线是多少", "score"),
+        ("投诉处理时限是多久", "time"),
+    ],
+)
+def test_an_amount_is_asked_only_when_the_wording_asks_how_much(question: str, expected: str | None) -> None:
+    found = amount_class(question)
+    assert (found.name if found else None) == expected
