@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -53,6 +54,18 @@ class FakeBotApi:
         self.files: dict[str, bytes] = {}
         self._failures: dict[str, list[Exception | int]] = {}
         self._message_ids = itertools.count(5000)
+        self.inbox: list[dict[str, Any]] = []  # updates waiting for getUpdates (polling tests)
+        self.offsets: list[int] = []  # the offset of every getUpdates call
+
+    def deliver(self, update: Update) -> None:
+        """Queue an update for getUpdates, as Telegram holds it until the bot confirms it (offset past its id)."""
+        self.inbox.append(update.to_dict())
+
+    def get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        self.offsets.append(offset)
+        self.inbox = [u for u in self.inbox if u["update_id"] >= offset]  # below the offset: confirmed, gone
+        return sorted(self.inbox, key=lambda u: u["update_id"])[: int(params.get("limit") or 100)]
 
     def fail_next(self, endpoint: str, *failures: Exception | int) -> None:
         """An exception to raise, or an HTTP status to answer with, for each of the next calls."""
@@ -88,6 +101,8 @@ class FakeBotApi:
             if endpoint == "sendMessage":
                 message["text"] = params["text"]
             return message
+        if endpoint == "getUpdates":
+            return self.get_updates(params)
         if endpoint == "getFile":
             file_id = params["file_id"]
             return {
@@ -142,6 +157,9 @@ class OfflineRequest(BaseRequest):
         if method == "GET":
             return self.api.download(url)
         params = dict(request_data.parameters) if request_data else {}
+        if url.endswith("/getUpdates") and not self.api.get_updates(dict(params)):
+            self.api.offsets.pop()
+            await asyncio.sleep(0.02)  # a short long poll: nothing waiting
         files = {}
         if request_data is not None and request_data.contains_files:
             files = {name: content[1] for name, content in request_data.multipart_data.items()}

@@ -15,7 +15,6 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 from telegram.error import NetworkError, TimedOut
-from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
 from app.composition import Services
@@ -32,7 +31,18 @@ from bot.core import texts
 from bot.core.messages import DocumentReply, ImageReply, Inbound, Outcome, TextReply
 from storage.db import UnitOfWork, create_database_engine
 from storage.models import AnswerRating, AskedQuestion
-from tests.telegram.conftest import ALICE, BOB, CAROL, TOKEN, ApiCall, FakeBotApi, Harness, MakeHarness, texts_of
+from tests.telegram.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    TOKEN,
+    ApiCall,
+    FakeBotApi,
+    Harness,
+    MakeHarness,
+    OfflineRequest,
+    texts_of,
+)
 
 QUESTION = "投诉受理后多久回访客户,回访记录的备注怎么写"
 TOKEN_SECRET = TOKEN.split(":", 1)[1]  # the secret half, however a URL encodes the ':'
@@ -354,7 +364,11 @@ def test_a_self_hosted_bot_api_server_gets_its_file_url_too(services: Services):
 
 def test_polling_by_default_and_webhook_when_configured(services: Services, monkeypatch):
     runs: list[tuple[str, dict]] = []
-    monkeypatch.setattr(Application, "run_polling", lambda self, **kw: runs.append(("polling", kw)))
+
+    async def polling_worker(application, services_, settings, **kw):
+        runs.append(("polling", {}))
+
+    monkeypatch.setattr(telegram_app, "run_polling_worker", polling_worker)
 
     async def webhook_worker(application, services_, settings, **kw):
         runs.append(("webhook", webhook_options(settings)))
@@ -367,7 +381,7 @@ def test_polling_by_default_and_webhook_when_configured(services: Services, monk
     )
     with_secret = {"telegram": tg, "telegram_webhook_secret": SecretStr("s3cret-Token_1-Zq8vLrT0")}
     assert run_telegram(services, services.settings.model_copy(update=with_secret)) == 0
-    assert runs[0] == ("polling", {"allowed_updates": telegram_app.Update.ALL_TYPES})
+    assert runs[0] == ("polling", {})
     kind, options = runs[1]
     assert kind == "webhook"
     assert options["url_path"] == "tg/hook" and options["webhook_url"] == "https://coach.example.com/tg/hook"
@@ -454,25 +468,22 @@ def test_an_injected_request_without_an_updater_request_builds(services: Service
 
 
 async def test_polling_sets_the_menu_and_keeps_the_index_current_in_the_background(services: Services, monkeypatch):
-    started: list[Application] = []
-    monkeypatch.setattr(Application, "run_polling", lambda self, **kw: started.append(self))
-    menus: list[Application] = []
     refreshers: list[float] = []
-
-    async def set_commands(app: Application) -> None:
-        menus.append(app)
+    running = asyncio.Event()
 
     async def keep_current(services_: Services, every: float) -> None:
         refreshers.append(every)
+        running.set()
 
-    monkeypatch.setattr(telegram_app, "set_bot_commands", set_commands)
     monkeypatch.setattr(telegram_app, "keep_search_current", keep_current)
-    assert run_telegram(services, services.settings) == 0
-    [app] = started
-    assert app.post_init is not None
-    await app.post_init(app)
-    await asyncio.sleep(0)  # let the background task start
-    assert menus == [app]
+    api = FakeBotApi()
+    app = build_application(
+        services=services, settings=services.settings, request=OfflineRequest(api), updater_request=OfflineRequest(api)
+    )
+    stop = asyncio.Event()
+    worker = asyncio.create_task(telegram_app.run_polling_worker(app, services, services.settings, stop=stop))
+    await asyncio.wait_for(running.wait(), 30)
+    stop.set()
+    await asyncio.wait_for(worker, 30)
+    assert api.endpoints()[:3] == ["getMe", "setMyCommands", "deleteWebhook"]  # the menu, then no webhook
     assert refreshers == [max(1.0, services.settings.retrieval.refresh_seconds)]
-    assert app.post_shutdown is not None
-    await app.post_shutdown(app)

@@ -4,7 +4,9 @@ timeouts, handlers, the command menu. Polling by default, a webhook when configu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -22,6 +24,7 @@ from telegram.request import BaseRequest
 
 from app.settings import WEBHOOK_SECRET_HINT, Settings, webhook_secret_problem
 from bot.channels.telegram.handlers import ConversationPort, RetryPolicy, TelegramHandlers
+from bot.channels.telegram.polling import AcknowledgingPoller
 from bot.channels.telegram.webhook_server import Readiness, serve_webhook
 
 if TYPE_CHECKING:
@@ -224,6 +227,7 @@ async def run_webhook_worker(
     await serve_webhook(
         application,
         undelivered=handlers.take_undelivered,
+        order=handlers.order,
         listen=tg.webhook_listen,
         port=tg.webhook_port,
         path=str(options["url_path"]),
@@ -264,19 +268,45 @@ def run_telegram(services: Services, settings: Settings) -> int:
         asyncio.run(run_webhook_worker(application, services, settings))
     else:
         log.info("starting Telegram long polling")
-        set_commands = application.post_init
-        refresher: list[asyncio.Task[None]] = []
-
-        async def post_init(app: Application) -> None:
-            if set_commands is not None:
-                await set_commands(app)
-            refresher.append(asyncio.create_task(keep_search_current(services, refresh_interval(settings))))
-
-        async def post_shutdown(app: Application) -> None:
-            for task in refresher:
-                task.cancel()
-
-        application.post_init = post_init
-        application.post_shutdown = post_shutdown
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        asyncio.run(run_polling_worker(application, services, settings))
     return 0
+
+
+async def run_polling_worker(
+    application: Application,
+    services: Services,
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Long polling (the default) until SIGTERM/SIGINT or `stop`: an update is confirmed to Telegram only after it
+    was handled (see polling.AcknowledgingPoller); on stop, the updates in progress finish first."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests), or no signals
+            loop.add_signal_handler(sig, stop.set)
+    handlers: TelegramHandlers = application.bot_data[HANDLERS_KEY]
+
+    async def process(update: Update) -> bool:
+        await application.process_update(update)
+        return not handlers.take_undelivered(update.update_id)
+
+    poller = AcknowledgingPoller(application, process=process, order=handlers.order)
+    await application.initialize()
+    refresher: asyncio.Task[None] | None = None
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
+        await application.start()
+        refresher = asyncio.create_task(keep_search_current(services, refresh_interval(settings)))
+        log.info("polling for updates")
+        await poller.run(stop)
+        log.info("polling stopped: finishing %d update(s) in progress", len(poller.in_progress))
+        await poller.drain(settings.telegram.drain_seconds)
+        await application.stop()
+    finally:
+        if refresher is not None:
+            refresher.cancel()
+        await application.shutdown()

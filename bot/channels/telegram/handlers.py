@@ -20,6 +20,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.channels.telegram.polling import UpdateOrder
 from bot.channels.telegram.rendering import (
     parse_callback_data,
     render_caption,
@@ -162,6 +163,7 @@ class TelegramHandlers:
         self.conversation = conversation
         self.retry = retry or RetryPolicy()
         self.undelivered: set[int] = set()  # update ids whose replies could not be sent (see on_error)
+        self.order = UpdateOrder()  # one user's updates one at a time; the poller and the webhook worker use it
 
     def take_undelivered(self, update_id: int) -> bool:
         """True (once) when the replies to this update could not be sent."""

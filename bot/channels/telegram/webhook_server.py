@@ -32,6 +32,8 @@ import tornado.web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.telegram.polling import UpdateOrder, ordering_key
+
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1024 * 1024  # Telegram updates are small; file contents are fetched separately
@@ -57,8 +59,10 @@ class WebhookServer:
         secret: str | None,
         readiness: Callable[[], Awaitable[Readiness]],
         undelivered: Callable[[int], bool] = lambda update_id: False,
+        order: UpdateOrder | None = None,
     ) -> None:
         self.application = application
+        self.order = order or UpdateOrder()
         self.undelivered = undelivered
         self.path = "/" + path.strip("/")
         self.secret = secret
@@ -93,7 +97,8 @@ class WebhookServer:
         self.in_flight += 1
         self._idle.clear()
         try:
-            await self.application.process_update(update)
+            async with self.order.turn(ordering_key(update)):  # one user's updates in order, users side by side
+                await self.application.process_update(update)
             self.handled += 1
             return not self.undelivered(update.update_id)
         finally:
@@ -207,6 +212,7 @@ async def serve_webhook(
     secret: str | None,
     readiness: Callable[[], Awaitable[Readiness]],
     undelivered: Callable[[int], bool],
+    order: UpdateOrder | None = None,
     warm_up: Callable[[], Awaitable[None]],
     register: Callable[[], Awaitable[None]] | None,
     drain_seconds: float,
@@ -219,7 +225,9 @@ async def serve_webhook(
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests), or no signals
             loop.add_signal_handler(sig, stop.set)
-    server = WebhookServer(application, path=path, secret=secret, readiness=readiness, undelivered=undelivered)
+    server = WebhookServer(
+        application, path=path, secret=secret, readiness=readiness, undelivered=undelivered, order=order
+    )
     await application.initialize()
     try:
         if application.post_init is not None:
