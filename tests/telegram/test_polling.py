@@ -8,9 +8,12 @@ import threading
 import time
 from collections.abc import Callable
 
+from telegram.error import NetworkError
+
 from app.composition import Services
-from bot.channels.telegram.application import build_application, run_polling_worker
+from bot.channels.telegram.application import HANDLERS_KEY, build_application, run_polling_worker
 from bot.channels.telegram.handlers import RetryPolicy
+from bot.core import texts
 from bot.core.messages import Inbound, Outcome, TextReply
 from tests.telegram.conftest import ALICE, BOB, FakeBotApi, OfflineRequest, Updates
 
@@ -66,3 +69,27 @@ async def test_users_are_handled_side_by_side_in_order_and_only_finished_updates
         stop.set()
         await asyncio.wait_for(worker, 30)
     assert api.inbox == []
+
+
+async def test_a_reply_telegram_refused_is_sent_again_and_nothing_stays_undelivered(services: Services):
+    """In polling mode nothing asked for the undelivered update ids, so the set only grew and the reply was lost."""
+    api = FakeBotApi()
+    app = build_application(
+        services=services,
+        settings=services.settings,
+        request=OfflineRequest(api),
+        updater_request=OfflineRequest(api),
+        retry=RetryPolicy(attempts=1, backoff_seconds=0),
+    )
+    api.fail_next("sendMessage", NetworkError("Telegram unreachable"), NetworkError("still unreachable"))
+    updates, stop = Updates(app), asyncio.Event()
+    worker = asyncio.create_task(run_polling_worker(app, services, services.settings, stop=stop))
+    try:
+        api.deliver(updates.text(ALICE, "/start", update_id=20))
+        await until(lambda: len(api.texts()) >= 3, timeout=20)  # the welcome, the apology (both refused), again
+        await until(lambda: max(api.offsets) == 21)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 30)
+    assert api.texts()[0] == texts.WELCOME_NEW and api.texts()[-1] == texts.WELCOME_NEW
+    assert app.bot_data[HANDLERS_KEY].undelivered == set()
