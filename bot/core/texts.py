@@ -132,6 +132,7 @@ PUBLISH_DONE = "已发布:{title}(第 {version} 版)"
 PUBLISH_NEEDS_DETAILS = "这个文件只包含题目。请用 YAML 或 Excel 模板写明测验信息后再发送。"
 FILE_NOT_ALLOWED = "只有培训师可以上传测验文件。想查资料请直接输入问题。"
 FILE_UNSUPPORTED = "不认识这个文件格式。测验文件支持 .yaml .xlsx 和 GIFT/Aiken(.gift.txt/.aiken.txt)。"
+FILE_TOO_LARGE = "文件太大了:我只能读取 {limit} MB 以内的文件。请拆分或压缩后再发送。"
 
 # --- the certification record ------------------------------------------------------------------
 RATE_USAGE = "用法:/rate 工号 能力 工具 分数,例如:/rate A1001 销售推动力 结构化访谈 2(分数 1–3)"

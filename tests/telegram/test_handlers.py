@@ -185,10 +185,23 @@ async def test_an_unknown_command(harness: Harness):
     assert texts_of(await harness.say(ALICE, "/help@pocket_coach_test_bot"))[0].startswith("随身教练能做什么")
 
 
-async def test_a_document_is_downloaded_and_handed_to_the_core_as_a_file(make_harness: MakeHarness, services: Services):
+def make_trainer(services: Services, user: dict[str, Any]) -> None:
+    from storage.learner_repository import LearnerRepository
+
+    learners = LearnerRepository()
+    with services.uow.begin() as session:
+        learner = learners.find_by_identity(session, channel="telegram", external_id=str(user["id"]))
+        assert learner is not None
+        learners.set_role(session, learner.learner_id, "trainer")
+
+
+async def test_a_trainers_document_is_downloaded_and_handed_to_the_core_as_a_file(
+    make_harness: MakeHarness, services: Services
+):
     spy = RecordingConversation(services.conversation)
     h = await make_harness(conversation=spy)
     await h.register(ALICE, "A1001")
+    make_trainer(services, ALICE)
     h.api.files["doc1"] = "# 笔记\n内容".encode()
     document = {"file_id": "doc1", "file_unique_id": "udoc1", "file_name": "笔记.md", "mime_type": "text/markdown"}
     calls = await h.feed(h.updates.message(ALICE, document=document | {"file_size": 13}))
@@ -203,10 +216,46 @@ async def test_a_document_is_downloaded_and_handed_to_the_core_as_a_file(make_ha
         "text/markdown",
     )
 
-    big = {"file_id": "doc2", "file_unique_id": "udoc2", "file_name": "大.pdf", "file_size": 11 * 1024 * 1024}
+
+@pytest.mark.parametrize("size_mb", [11, 25])  # over our 10 MB, and over Telegram's 20 MB download limit
+async def test_a_file_too_large_to_read_says_so_and_is_never_downloaded(
+    make_harness: MakeHarness, services: Services, size_mb: int
+):
+    h = await make_harness()
+    await h.register(ALICE, "A1001")
+    make_trainer(services, ALICE)
+    big = {"file_id": "doc2", "file_unique_id": "udoc2", "file_name": "题库.xlsx", "file_size": size_mb * 1024 * 1024}
     calls = await h.feed(h.updates.message(ALICE, document=big))
     assert "getFile" not in [c.endpoint for c in calls]  # never downloaded
-    assert spy.inbounds[-1].kind == "unsupported"
+    assert texts_of(calls) == [texts.FILE_TOO_LARGE.format(limit=10)]
+    assert texts.UNSUPPORTED not in texts_of(calls)
+
+
+async def test_a_file_telegram_will_not_serve_as_too_big_says_so(make_harness: MakeHarness, services: Services):
+    h = await make_harness()
+    await h.register(ALICE, "A1001")
+    make_trainer(services, ALICE)
+    h.api.fail_next("getFile", 400)  # "Bad Request: file is too big" when the update carried no size
+    document = {"file_id": "doc3", "file_unique_id": "udoc3", "file_name": "题库.xlsx"}
+    calls = await h.feed(h.updates.message(ALICE, document=document))
+    assert texts_of(calls) == [texts.FILE_TOO_LARGE.format(limit=10)]
+
+
+async def test_documents_from_strangers_and_learners_are_never_downloaded(
+    make_harness: MakeHarness, services: Services
+):
+    """The registration and role checks come first: a stranger's or a learner's file is not fetched at all."""
+    h = await make_harness()
+    h.api.files["doc4"] = b"questions: []"
+    document = {"file_id": "doc4", "file_unique_id": "udoc4", "file_name": "题库.yaml", "file_size": 13}
+    stranger = await h.feed(h.updates.message(CAROL, document=document))
+    assert "getFile" not in [c.endpoint for c in stranger] and h.api.downloads == []
+    assert all(texts.FILE_NOT_ALLOWED not in t for t in texts_of(stranger))  # nothing internal before registering
+
+    await h.register(ALICE, "A1001")  # a learner
+    learner = await h.feed(h.updates.message(ALICE, document=document))
+    assert "getFile" not in [c.endpoint for c in learner] and h.api.downloads == []
+    assert texts_of(learner) == [texts.FILE_NOT_ALLOWED]
 
 
 async def test_a_redelivered_update_repeats_its_answer_and_changes_nothing(harness: Harness, services: Services):

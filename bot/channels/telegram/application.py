@@ -26,6 +26,8 @@ from app.settings import WEBHOOK_SECRET_HINT, Settings, webhook_secret_problem
 from bot.channels.telegram.handlers import ConversationPort, RetryPolicy, TelegramHandlers
 from bot.channels.telegram.polling import AcknowledgingPoller
 from bot.channels.telegram.webhook_server import Readiness, serve_webhook
+from bot.core.uploads import UploadGate
+from storage.learner_repository import LearnerRepository
 
 if TYPE_CHECKING:
     from app.composition import Services
@@ -147,7 +149,8 @@ def build_application(
     else:
         builder = builder.request(request)
     application = builder.build()
-    handlers = TelegramHandlers(conversation or services.conversation, retry=retry)
+    uploads = UploadGate(services.uow, LearnerRepository())
+    handlers = TelegramHandlers(conversation or services.conversation, retry=retry, uploads=uploads)
     register_handlers(application, handlers)
     application.bot_data[HANDLERS_KEY] = handlers
     return application

@@ -42,7 +42,8 @@ from bot.core.messages import (
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
-MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILE_MB = 10
+MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
 T = TypeVar("T")
 
 
@@ -50,6 +51,12 @@ class ConversationPort(Protocol):
     """What the channel needs from the core: one inbound message in, an outcome out (blocking)."""
 
     def handle(self, inbound: Inbound) -> Outcome: ...
+
+
+class UploadPort(Protocol):
+    """Whether a file from this user is worth downloading (blocking; see bot.core.uploads)."""
+
+    def may_upload(self, user: ChannelUser) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -112,8 +119,16 @@ def _delivery(update: Update, bot_id: int | str) -> _Delivery:
     }
 
 
-async def inbound_from_message(update: Update, bot_id: int | str) -> Inbound | None:
-    """A message → text/command, a file (downloaded, at most 10 MB), or 'unsupported' for everything else."""
+class FileTooLarge(Exception):
+    """The document is over what we read (MAX_FILE_BYTES) or what the Bot API serves (20 MB)."""
+
+
+async def inbound_from_message(update: Update, bot_id: int | str, *, fetch_files: bool = True) -> Inbound | None:
+    """A message → text/command, a file, or 'unsupported' for everything else.
+
+    A file is downloaded (at most 10 MB; larger raises FileTooLarge) only with `fetch_files`; without it the core
+    gets the file's name and no bytes, enough to refuse it.
+    """
     user, message = channel_user(update), update.effective_message
     if user is None or message is None:
         return None
@@ -121,9 +136,11 @@ async def inbound_from_message(update: Update, bot_id: int | str) -> Inbound | N
     if message.text is not None:
         return dataclasses.replace(Inbound.from_text(user, message.text), **delivery)
     if message.document is not None:
-        upload = await _download_document(message)
-        if upload is not None:
-            return Inbound(user, "file", file=upload, **delivery)
+        document = message.document
+        if not fetch_files:
+            named = InboundFile(document.file_name or "file", b"", document.mime_type or "")
+            return Inbound(user, "file", file=named, **delivery)
+        return Inbound(user, "file", file=await _download_document(message), **delivery)
     return Inbound(user, "unsupported", **delivery)
 
 
@@ -136,17 +153,21 @@ def inbound_from_callback(update: Update, bot_id: int | str) -> Inbound | None:
     return Inbound(user, "button", button_token=token, **_delivery(update, bot_id))
 
 
-async def _download_document(message: Message) -> InboundFile | None:
+async def _download_document(message: Message) -> InboundFile:
     document = message.document
     assert document is not None
     if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
-        return None
-    telegram_file = await document.get_file()
+        raise FileTooLarge
+    try:
+        telegram_file = await document.get_file()
+    except BadRequest as exc:  # "file is too big": over the Bot API's 20 MB, when the update carried no size
+        log.info("getFile refused a document (%s)", exc.message)
+        raise FileTooLarge from exc
     if telegram_file.file_size is not None and telegram_file.file_size > MAX_FILE_BYTES:
-        return None
+        raise FileTooLarge
     data = bytes(await telegram_file.download_as_bytearray())
     if len(data) > MAX_FILE_BYTES:
-        return None
+        raise FileTooLarge
     return InboundFile(document.file_name or "file", data, document.mime_type or "")
 
 
@@ -159,8 +180,11 @@ def _chat_id(update: Update) -> int | None:
 class TelegramHandlers:
     """The callbacks the application registers; they share the core and the retry policy."""
 
-    def __init__(self, conversation: ConversationPort, *, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, conversation: ConversationPort, *, retry: RetryPolicy | None = None, uploads: UploadPort | None = None
+    ) -> None:
         self.conversation = conversation
+        self.uploads = uploads  # None: every file is fetched (a core without roles)
         self.retry = retry or RetryPolicy()
         self.undelivered: set[int] = set()  # update ids whose replies could not be sent (see on_error)
         self.order = UpdateOrder()  # one user's updates one at a time; the poller and the webhook worker use it
@@ -174,14 +198,27 @@ class TelegramHandlers:
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any message in a private chat: typing…, the core, the replies."""
-        inbound = await inbound_from_message(update, context.bot.id)
         chat_id = _chat_id(update)
-        if inbound is None or chat_id is None:
+        if chat_id is None:
+            return
+        try:
+            inbound = await inbound_from_message(update, context.bot.id, fetch_files=await self._may_fetch(update))
+        except FileTooLarge:  # nothing happened yet, so nothing to claim: a re-delivery says the same
+            await self._send(context.bot, chat_id, [TextReply(texts.FILE_TOO_LARGE.format(limit=MAX_FILE_MB))])
+            return
+        if inbound is None:
             return
         if inbound.kind in {"text", "command"}:
             await self._typing(context.bot, chat_id)
         outcome = await asyncio.to_thread(self.conversation.handle, inbound)
         await self._send(context.bot, chat_id, outcome.replies)  # a re-delivery repeats the first answer
+
+    async def _may_fetch(self, update: Update) -> bool:
+        """Registration and role first: only a file the sender may upload is downloaded."""
+        user, message = channel_user(update), update.effective_message
+        if self.uploads is None or user is None or message is None or message.document is None:
+            return True
+        return await asyncio.to_thread(self.uploads.may_upload, user)
 
     async def on_callback_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: the core, then exactly one answer to the query (the toast), then any messages."""
