@@ -68,7 +68,8 @@ class Conversation:
                     # Re-delivered: nothing changes; the first answer may never have arrived, so it is repeated —
                     # to the very sender and chat it was meant for (saved_replies gives nothing to anyone else).
                     saved = self.interactions.saved_replies(session, claim)
-                    return Outcome(decode_replies(saved) if saved else (), duplicate=True)
+                    renderers = self.records.renderers if self.records is not None else {}
+                    return Outcome(decode_replies(saved, renderers=renderers) if saved else (), duplicate=True)
                 outcome = self._route(session, inbound, now)
                 self.interactions.save_replies(session, claim, replies=encode_replies(outcome.replies))
                 return outcome

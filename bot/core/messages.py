@@ -81,9 +81,19 @@ class DocumentReply:
 
 
 @dataclass(frozen=True)
+class Redraw:
+    """How a picture was drawn: a renderer's name and its arguments (JSON). Stored instead of the image, so a
+    re-delivered update draws the same picture again (a radar PNG is ~85 KB, its input a few hundred bytes)."""
+
+    renderer: str
+    arguments: str
+
+
+@dataclass(frozen=True)
 class ImageReply:
     data: bytes
     caption: str = ""
+    redraw: Redraw | None = None
 
 
 @dataclass(frozen=True)

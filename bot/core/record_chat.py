@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.core import texts
-from bot.core.messages import DocumentReply, ImageReply, Reply, TextReply
+from bot.core.messages import DocumentReply, ImageReply, Redraw, Reply, TextReply
 from bot.core.roles import Role
 from certification.exports import TeamRow, team_overview_xlsx
 from certification.rules import JOB_COMPETENCIES, format_result
@@ -20,6 +21,7 @@ from storage.learner_repository import LearnerRecord, LearnerRepository
 from storage.record_repository import RecordRepository
 
 RadarRenderer = Callable[..., bytes]
+RADAR = "radar"  # the renderer name a stored /record reply redraws its picture with
 RATED_INSTRUMENTS = {  # instruments an assessor rates 1–3 (no items to answer in chat)
     competency: tuple(p.instrument for p in PROGRAMME_INSTRUMENTS if p.competency == competency and p.items is None)
     for competency in JOB_COMPETENCIES
@@ -46,9 +48,16 @@ class RecordChat:
         replies: list[Reply] = [TextReply(view.text)]
         if self.render_radar is not None:
             target = view.assessment.next_level or job_level
-            png = self.render_radar(learner_name=learner.name, levels=view.levels, target_level=target)
-            replies.append(ImageReply(png, caption=f"能力雷达:当前 vs {target}目标"))
+            drawing = {"learner_name": learner.name, "levels": dict(view.levels), "target_level": target}
+            redraw = Redraw(RADAR, json.dumps(drawing, ensure_ascii=False, sort_keys=True))
+            png = self.render_radar(**drawing)
+            replies.append(ImageReply(png, caption=f"能力雷达:当前 vs {target}目标", redraw=redraw))
         return replies
+
+    @property
+    def renderers(self) -> dict[str, RadarRenderer]:
+        """What draws this chat's pictures again from their `Redraw` (see reply_codec)."""
+        return {RADAR: self.render_radar} if self.render_radar is not None else {}
 
     def rate(self, session: Session, assessor: LearnerRecord, args: str, *, now: datetime) -> list[Reply]:
         parts = args.split()

@@ -30,7 +30,7 @@ from bot.channels.telegram.application import (
 from bot.core import texts
 from bot.core.messages import DocumentReply, ImageReply, Inbound, Outcome, TextReply
 from storage.db import UnitOfWork, create_database_engine
-from storage.models import AnswerRating, AskedQuestion
+from storage.models import AnswerRating, AskedQuestion, ProcessedUpdate
 from tests.telegram.conftest import (
     ALICE,
     BOB,
@@ -301,6 +301,26 @@ async def test_an_update_id_someone_else_used_is_a_new_update_and_never_gets_the
     assert texts_of(await harness.say(ALICE, "/filter 案例", update_id=5000)) == [
         texts.FILTER_SET.format(name="案例库")
     ]
+
+
+async def test_record_stores_how_to_redraw_its_radar_not_the_image_and_a_redelivery_sends_the_same_picture(
+    harness: Harness, services: Services
+):
+    """Each /record kept ~113 KB of base64 PNG in processed_updates; what is needed to resend it is the drawing's
+    input (a few hundred bytes), and the re-delivery draws the very same picture again."""
+    await harness.register(ALICE, "A1001")
+    record = harness.updates.text(ALICE, "/record", update_id=6100)
+    first = await harness.feed(record)
+    [photo] = [c for c in first if c.endpoint == "sendPhoto"]
+    png = photo.files["photo"]
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000
+    with services.uow.read() as session:
+        [stored] = session.scalars(select(ProcessedUpdate.replies).where(ProcessedUpdate.update_id == "6100")).all()
+    assert stored is not None and len(stored.encode()) < 4_000, len(stored.encode())
+    again = await harness.feed(record)  # a re-delivery
+    [resent] = [c for c in again if c.endpoint == "sendPhoto"]
+    assert resent.files["photo"] == png
+    assert resent.params.get("caption") == photo.params.get("caption")
 
 
 # --- rendering through the channel -----------------------------------------------------------------------------
