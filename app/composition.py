@@ -9,7 +9,7 @@ from functools import cached_property
 
 from langchain_core.embeddings import Embeddings
 
-from app.settings import Settings
+from app.settings import COLLECTIONS, Settings
 from bot.core.conversation import Conversation
 from bot.core.quiz_chat import QuizChat
 from bot.core.record_chat import RecordChat
@@ -82,7 +82,9 @@ class Services:
             return None
         client = open_chroma_client(mode=vs.mode, path=self.settings.chroma_dir, host=vs.host, port=vs.port)
         name = f"knowledge-{model_slug(self.settings.embedding.model)}"
-        return ChromaDenseIndex(client=client, embeddings=self.embeddings, collection_name=name)
+        index = ChromaDenseIndex(client=client, embeddings=self.embeddings, name=name, collections=COLLECTIONS)
+        index.migrate_single_collection()  # a store written before the per-collection layout: moved, not re-embedded
+        return index
 
     @cached_property
     def lexical_store(self) -> LexicalIndexStore:
