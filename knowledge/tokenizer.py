@@ -18,6 +18,7 @@ from ingest.cleaning import fold_for_search
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _LATIN_OR_NUMBER = re.compile(r"[a-z][a-z0-9+#.\-]*[a-z0-9+#]|[a-z]|\d+(?:\.\d+)?%?")
+_LATIN_TERM = re.compile(r"[a-z][a-z0-9+#.\-]*[a-z0-9+#]")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -78,8 +79,9 @@ class Tokenizer:
 
     @staticmethod
     def bigrams(text: str) -> list[str]:
-        """Overlapping CJK character bigrams (single characters for one-character runs)."""
-        grams: list[str] = []
+        """Overlapping CJK character bigrams (single characters for one-character runs), and Latin terms of
+        two letters or more whole (EDI, ARPU): a CJK word scores in both fields, so a Latin one must too."""
+        grams: list[str] = _LATIN_TERM.findall(text)
         for run in _CJK_RUN.findall(text):
             if len(run) == 1:
                 grams.append(run)

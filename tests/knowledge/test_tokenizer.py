@@ -39,3 +39,9 @@ def test_query_synonyms_expand_colloquial_words(tokenizer):
 def test_bigrams_cover_cjk_runs(tokenizer):
     assert Tokenizer.bigrams("来电提醒") == ["来电", "电提", "提醒"]
     assert Tokenizer.bigrams("谈") == ["谈"]
+
+
+def test_latin_terms_count_in_the_bigram_field_as_cjk_words_do() -> None:
+    grams = Tokenizer.bigrams("edi 模型分三个阶段 a")
+    assert "edi" in grams and "三个" in grams
+    assert "a" not in grams  # one letter says nothing
