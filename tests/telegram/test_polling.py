@@ -7,7 +7,9 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
+from sqlalchemy import func, select
 from telegram.error import NetworkError
 
 from app.composition import Services
@@ -15,6 +17,9 @@ from bot.channels.telegram.application import HANDLERS_KEY, build_application, r
 from bot.channels.telegram.handlers import RetryPolicy
 from bot.core import texts
 from bot.core.messages import Inbound, Outcome, TextReply
+from storage.db import utc_now
+from storage.interaction_repository import InteractionRepository, UpdateClaim
+from storage.models import ProcessedUpdate
 from tests.telegram.conftest import ALICE, BOB, FakeBotApi, OfflineRequest, Updates
 
 
@@ -93,3 +98,27 @@ async def test_a_reply_telegram_refused_is_sent_again_and_nothing_stays_undelive
         await asyncio.wait_for(worker, 30)
     assert api.texts()[0] == texts.WELCOME_NEW and api.texts()[-1] == texts.WELCOME_NEW
     assert app.bot_data[HANDLERS_KEY].undelivered == set()
+
+
+async def test_a_running_bot_prunes_old_update_claims_and_buttons_on_its_own(services: Services):
+    """`coach db prune` was the only way to forget processed updates and buttons, so both tables grew for ever."""
+    old = utc_now() - timedelta(days=40)
+    claim = UpdateClaim(channel="telegram", bot_id="7000000001", update_id="1", digest="d", sender="1001", chat="1001")
+    with services.uow.begin() as session:
+        InteractionRepository().claim_update(session, claim, now=old)
+    api = FakeBotApi()
+    app = build_application(
+        services=services, settings=services.settings, request=OfflineRequest(api), updater_request=OfflineRequest(api)
+    )
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_polling_worker(app, services, services.settings, stop=stop))
+
+    def remaining() -> int:
+        with services.uow.read() as session:
+            return session.scalar(select(func.count()).select_from(ProcessedUpdate)) or 0
+
+    try:
+        await until(lambda: remaining() == 0, timeout=20)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 30)

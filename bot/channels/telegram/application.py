@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -27,6 +28,8 @@ from bot.channels.telegram.handlers import ConversationPort, RetryPolicy, Telegr
 from bot.channels.telegram.polling import AcknowledgingPoller
 from bot.channels.telegram.webhook_server import Readiness, serve_webhook
 from bot.core.uploads import UploadGate
+from storage.db import utc_now
+from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
 
 if TYPE_CHECKING:
@@ -45,6 +48,8 @@ CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 WRITE_TIMEOUT = 30.0
 POOL_TIMEOUT = 10.0
+PRUNE_EVERY_SECONDS = 6 * 3600.0  # workers forget old processed updates and buttons this often
+PRUNE_AFTER_DAYS = 30  # as `coach db prune`'s default; Telegram re-delivers for a day at most
 FLOOD_RETRIES = 2  # AIORateLimiter retries a request Telegram answered with "retry after"
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
 HANDLERS_KEY = "pocketcoach.handlers"  # bot_data slot: the TelegramHandlers, for the webhook worker
@@ -217,6 +222,7 @@ async def run_webhook_worker(
         # index current in the background, so the first question after another process's ingest is not stale.
         await asyncio.to_thread(services.warm_up)
         refresher.append(asyncio.create_task(keep_search_current(services, refresh_interval(settings))))
+        refresher.append(asyncio.create_task(keep_tables_pruned(services)))
 
     async def register() -> None:
         await application.bot.set_webhook(
@@ -261,6 +267,25 @@ async def keep_search_current(services: Services, every: float) -> None:
             log.warning("background knowledge refresh failed; will retry", exc_info=True)
 
 
+async def keep_tables_pruned(services: Services, *, every: float = PRUNE_EVERY_SECONDS) -> None:
+    """Forget processed updates and buttons older than PRUNE_AFTER_DAYS, at start and then every `every` seconds
+    (`coach db prune` does the same by hand). Several workers pruning at once only delete the same rows."""
+    repository = InteractionRepository()
+
+    def prune() -> tuple[int, int]:
+        with services.uow.begin() as session:
+            return repository.prune(session, before=utc_now() - timedelta(days=PRUNE_AFTER_DAYS))
+
+    while True:
+        try:
+            updates, buttons = await asyncio.to_thread(prune)
+            if updates or buttons:
+                log.info("pruned %d processed update(s) and %d button(s)", updates, buttons)
+        except Exception:
+            log.warning("pruning old updates and buttons failed; will retry", exc_info=True)
+        await asyncio.sleep(every)
+
+
 def run_telegram(services: Services, settings: Settings) -> int:
     """Run the bot until stopped (Ctrl-C / SIGTERM): long polling, or a webhook worker when configured."""
     application = build_application(services=services, settings=settings)
@@ -297,19 +322,22 @@ async def run_polling_worker(
 
     poller = AcknowledgingPoller(application, process=process, order=handlers.order)
     await application.initialize()
-    refresher: asyncio.Task[None] | None = None
+    background: list[asyncio.Task[None]] = []
     try:
         if application.post_init is not None:
             await application.post_init(application)
         await application.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
         await application.start()
-        refresher = asyncio.create_task(keep_search_current(services, refresh_interval(settings)))
+        background = [
+            asyncio.create_task(keep_search_current(services, refresh_interval(settings))),
+            asyncio.create_task(keep_tables_pruned(services)),
+        ]
         log.info("polling for updates")
         await poller.run(stop)
         log.info("polling stopped: finishing %d update(s) in progress", len(poller.in_progress))
         await poller.drain(settings.telegram.drain_seconds)
         await application.stop()
     finally:
-        if refresher is not None:
-            refresher.cancel()
+        for task in background:
+            task.cancel()
         await application.shutdown()
