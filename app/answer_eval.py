@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from knowledge.answer import MobileAnswer
 from knowledge.metrics import ReplyOutcome, reply_carries_evidence, score_replies
-from knowledge.search import SearchResult
+from knowledge.results import SearchResult
 
 if TYPE_CHECKING:
     from app.evaluation import EvalQuestion

@@ -27,7 +27,8 @@ from app.composition import Services
 from app.settings import COLLECTIONS, Settings
 from knowledge.abstention import AbstentionPolicy
 from knowledge.metrics import QuestionOutcome, passage_matches, score_outcomes
-from knowledge.search import KnowledgeSearch, SearchOptions, SearchResult
+from knowledge.results import SearchResult
+from knowledge.search import KnowledgeSearch, SearchOptions
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

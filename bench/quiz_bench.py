@@ -25,7 +25,7 @@ from bot.core.messages import ChannelUser, Inbound, TextReply
 from bot.core.quiz_chat import QuizChat
 from bot.core.roles import Role
 from knowledge.answer import compose_answer
-from knowledge.search import SearchResult
+from knowledge.results import SearchResult
 from quizzes.attempts import QuizAttempts
 from quizzes.model import Option, Question, QuizSet
 from quizzes.publishing import publish_quiz_set

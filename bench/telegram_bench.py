@@ -97,7 +97,7 @@ from bot.core import texts  # noqa: E402
 from bot.core.conversation import Conversation  # noqa: E402
 from bot.core.messages import Inbound, Outcome  # noqa: E402
 from knowledge.answer import MobileAnswer  # noqa: E402
-from knowledge.search import Passage, SearchResult  # noqa: E402
+from knowledge.results import Passage, SearchResult  # noqa: E402
 from storage.interaction_repository import InteractionRepository  # noqa: E402
 from storage.learner_repository import LearnerRepository  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402

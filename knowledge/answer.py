@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from knowledge.abstention import NOT_FOUND_TEXT, states_amount
 from knowledge.answer_units import Unit, passage_units
 from knowledge.question_types import amount_class, classify
-from knowledge.search import Passage, SearchResult
+from knowledge.results import Passage, SearchResult
 from knowledge.span_selection import QueryShape, heading_bonus, relevant_items, score_unit, shorten_item
 
 COLLECTION_NAMES = {"cases": "案例库", "courses": "课程", "processes": "流程手册", "general": "综合"}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from knowledge.abstention import AbstentionPolicy, missing_entities
 from knowledge.fusion import fuse_scores
 from knowledge.lexical_index import LexicalIndex
+from knowledge.results import Passage, SearchResult
 from knowledge.tokenizer import Tokenizer
 from knowledge.vector_store import DenseIndex
 from storage.db import UnitOfWork
@@ -17,39 +18,6 @@ from storage.knowledge_repository import KnowledgeRepository
 log = logging.getLogger(__name__)
 MAX_PASSAGE_CHARS = 500
 ENTITY_PASSAGES = 3  # a thing the question names must be named by one of the passages a reply is made from
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A passage as a learner sees it, with where it came from."""
-
-    chunk_id: str
-    text: str
-    title: str
-    section: str
-    source: str
-    collection: str
-    score: float
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "text": self.text,
-            "title": self.title,
-            "source": self.source,
-            "collection": self.collection,
-            "score": round(self.score, 4),
-        }
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    query: str
-    abstained: bool
-    passages: tuple[Passage, ...]
-    query_terms: tuple[str, ...] = ()
-    key_terms: tuple[str, ...] = ()  # the question's words the index knows, most informative first
-    word_weights: Mapping[str, float] = field(default_factory=dict)  # IDF of the question's words
-    bigram_weights: Mapping[str, float] = field(default_factory=dict)  # IDF of its character bigrams
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from knowledge.answer import MobileAnswer, compose_answer
-from knowledge.search import SearchResult
+from knowledge.results import SearchResult
 
 log = logging.getLogger(__name__)
 _CITATION = re.compile(r"\[(\d+)\]")

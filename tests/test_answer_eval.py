@@ -12,7 +12,7 @@ from app.cli import main
 from app.evaluation import BUNDLED, DEFAULT_DATASETS, DatasetSpec, EvalQuestion, dataset_specs, load_questions
 from knowledge.answer import MobileAnswer, SourceRef
 from knowledge.metrics import ReplyOutcome, reply_carries_evidence, score_replies
-from knowledge.search import Passage, SearchResult
+from knowledge.results import Passage, SearchResult
 
 # --- matching a reply against evidence -------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from knowledge.answer import MobileAnswer
-from knowledge.search import Passage, SearchResult
+from knowledge.results import Passage, SearchResult
 
 
 class KnowledgeLookup(Protocol):

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from bot.core.conversation import Conversation
 from knowledge.answer import compose_answer
-from knowledge.search import Passage, SearchResult
+from knowledge.results import Passage, SearchResult
 from storage.db import UnitOfWork, create_database_engine
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository

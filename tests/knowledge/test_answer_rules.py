@@ -9,7 +9,7 @@ import pytest
 from knowledge.abstention import missing_entities, states_amount
 from knowledge.answer import compose_answer
 from knowledge.question_types import AmountClass, amount_class
-from knowledge.search import Passage, SearchResult
+from knowledge.results import Passage, SearchResult
 from knowledge.tokenizer import Tokenizer
 
 PROMOTION = (

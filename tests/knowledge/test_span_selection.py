@@ -15,7 +15,7 @@ from ingest.extractors import ExtractedDocument, ExtractedSection
 from knowledge.answer import MobileAnswer, compose_answer
 from knowledge.answer_units import passage_units
 from knowledge.question_types import classify
-from knowledge.search import Passage, SearchResult
+from knowledge.results import Passage, SearchResult
 from knowledge.span_selection import QueryShape, relevant_items, shorten_item
 
 CITE = re.compile(r"\[(\d+)\]$")

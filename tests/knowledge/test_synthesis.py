@@ -7,7 +7,7 @@ import time
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from knowledge.answer import compose_answer
-from knowledge.search import Passage, SearchResult
+from knowledge.results import Passage, SearchResult
 from knowledge.synthesis import GroundedSynthesizer, build_prompt
 
 RESULT = SearchResult(
