@@ -115,3 +115,72 @@ def test_sigkill_while_handling_an_update_in_polling_mode_loses_nothing(
         exc.add_note(coach.tail())
         raise
     assert [r.text for r in replies] == [texts.ASK_EMPLOYEE_NO]
+
+
+def register(emulator: BotApiEmulator, user: SimUser, name: str, employee_no: str) -> None:
+    for text, expected in (("/start", texts.WELCOME_NEW), (name, texts.ASK_EMPLOYEE_NO), (employee_no, None)):
+        emulator.send_text(text, user=user)
+        [reply] = emulator.wait_for_replies(1, timeout=90, user=user)
+        assert expected is None or reply.text == expected, reply.text
+    emulator.send_text("西宁分公司", user=user)
+    [level_prompt] = emulator.wait_for_replies(1, timeout=30, user=user)
+    assert level_prompt.text == texts.ASK_LEVEL
+    emulator.press_button(text="中级", message=level_prompt, user=user)
+    [done] = emulator.wait_for_replies(1, timeout=30, user=user)
+    assert "登记完成" in (done.text or ""), done.text
+
+
+def test_after_the_bot_api_restarts_its_update_ids_nobody_gets_another_persons_replies(
+    bot_api_emulator: BotApiEmulator, coach: CoachProcess
+) -> None:
+    """A reset (self-hosted) Bot API server numbers updates from the start again over the same database:
+    a learner's updates then carried the ids of an admin's, and got the admin's stored replies (name, employee
+    number, role) or were dropped as re-deliveries."""
+    first = bot_api_emulator
+    coach.start()
+    admin, learner = SimUser(id=40004, first_name="张主任"), SimUser(id=50005, first_name="李雷")
+    register(first, admin, "张主任", "A4004")
+    first.send_text("/whoami", user=admin)
+    [whoami] = first.wait_for_replies(1, timeout=30, user=admin)
+    assert "A4004" in (whoami.text or "")
+    port = first.port
+    coach.stop()
+    first.stop()
+
+    with BotApiEmulator(port=port, install=False) as restarted:  # same address and token, ids from the start
+        coach.start()  # the bot is redeployed against the reset server, over the same database
+        register(restarted, learner, "李雷", "B5005")  # the same update ids the admin's registration had
+        restarted.send_text("/whoami", user=learner)
+        [own] = restarted.wait_for_replies(1, timeout=30, user=learner)
+        assert "B5005" in (own.text or "") and "A4004" not in (own.text or "")
+        sent = [c for c in restarted.calls("sendMessage")]
+        assert {str(c.params["chat_id"]) for c in sent} == {str(learner.chat_id)}
+
+
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        pytest.param(None, "needs TELEGRAM_WEBHOOK_SECRET", id="no secret"),
+        pytest.param("replace-with-a-long-random-string", "placeholder", id="env.example placeholder"),
+        pytest.param("short_Secret1", "too short", id="too short"),
+    ],
+)
+def test_a_webhook_worker_without_a_real_secret_refuses_to_start(
+    bot_api_emulator: BotApiEmulator, tmp_path: Path, secret: str | None, why: str
+) -> None:
+    """Without a secret a webhook worker took any POST as an update: a forged one "from" the admin ran /grant."""
+    process = CoachProcess(bot_api_emulator, tmp_path / "data")
+    process.env.update(
+        {"COACH_TELEGRAM__MODE": "webhook", "COACH_TELEGRAM__WEBHOOK_URL": "https://coach.example.com/tg/hook"}
+    )
+    if secret is not None:
+        process.env["TELEGRAM_WEBHOOK_SECRET"] = secret
+    done = subprocess.run(
+        [str(COACH), "run"], cwd=REPO, env=process.env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "TELEGRAM_WEBHOOK_SECRET" in output and why in output, output[-2000:]
+    if secret is not None:
+        assert secret not in output  # the refusal never repeats the secret
+    assert bot_api_emulator.calls() == []  # nothing was registered, nothing listened

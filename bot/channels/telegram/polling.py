@@ -89,14 +89,22 @@ class AcknowledgingPoller:
         self.idle_repoll_seconds = idle_repoll_seconds
         self.in_progress: set[int] = set()
         self.highest: int | None = None  # the highest update id fetched
+        self.confirmed: int | None = None  # the offset of the last getUpdates that succeeded
         self._progress = asyncio.Event()
 
     @property
     def offset(self) -> int | None:
-        """What getUpdates confirms: everything below the oldest update in progress (or all fetched)."""
+        """What getUpdates confirms: everything below the oldest update in progress (or all fetched).
+
+        None once everything fetched is done and confirmed: Telegram then returns only new updates, whatever their
+        ids — which start again (or, after a week without updates, at random) when the bot, its token or a
+        self-hosted Bot API server changes; an offset above a new sequence would confirm its updates unseen.
+        """
         if self.in_progress:
             return min(self.in_progress)
-        return None if self.highest is None else self.highest + 1
+        if self.highest is None or self.confirmed == self.highest + 1:
+            return None
+        return self.highest + 1
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set; then let the updates in progress finish and confirm them."""
@@ -131,6 +139,10 @@ class AcknowledgingPoller:
                     await self._wait_for(stopping, asyncio.sleep(min(30.0, self.retry_backoff * failures)))
                     continue
                 failures = 0
+                if offset is not None:
+                    self.confirmed = offset
+                else:  # all fetched before is confirmed: these are new, whatever their ids (a restarted sequence)
+                    self.highest = None
                 fresh = [update for update in updates if self._is_new(update.update_id, offset)]
                 for update in fresh:
                     self._dispatch(update)
