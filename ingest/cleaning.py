@@ -117,6 +117,8 @@ _BULLET = re.compile(rf"(?:^|(?<=\s))\?[ \t]*(?=[{_CJK}A-Za-z0-9(“《])", re.M
 _SPACES = re.compile(r"[ \t\xa0\u3000\u2002-\u200a\u202f\u205f]+")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\ufeff]")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_STARS = re.compile(r"[☆★]{1,5}")
+_STAR_COUNT = ("", "一", "二", "三", "四", "五")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -499,5 +501,9 @@ def to_simplified(text: str) -> str:
 
 
 def fold_for_search(text: str) -> str:
-    """Simplified, NFKC (full-width ASCII → half-width) and lower-case ASCII, for index and evidence."""
-    return to_simplified(unicodedata.normalize("NFKC", text)).translate(_ASCII_LOWER)
+    """Simplified, NFKC (full-width ASCII → half-width), lower-case ASCII, and star ratings as words
+    (☆☆☆ → 三星, so 「三星级」 finds them), for index and evidence."""
+    folded = to_simplified(unicodedata.normalize("NFKC", text)).translate(_ASCII_LOWER)
+    return (
+        _STARS.sub(lambda m: _STAR_COUNT[len(m.group(0))] + "星", folded) if "☆" in folded or "★" in folded else folded
+    )

@@ -28,7 +28,7 @@ from storage.knowledge_repository import ChunkRecord, KnowledgeRepository
 log = logging.getLogger(__name__)
 # Part of every document's hash: bump it when extraction, cleaning or chunking changes, so the next
 # ingest re-reads every file instead of keeping passages made the old way.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 
 @dataclass(frozen=True)

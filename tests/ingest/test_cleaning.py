@@ -481,3 +481,7 @@ def test_corpus_mojibake_and_a_heading_printed_twice_across_a_quote_mark() -> No
     heading = letters(match.group(1) + match.group(2))
     assert letters(case).count(heading) == 2
     assert letters(clean_text(case)).count(heading) == 1
+
+
+def test_star_ratings_fold_to_words_so_a_typed_question_finds_them() -> None:
+    assert fold_for_search("这个级别☆☆☆,那个★★") == "这个级别三星,那个二星"
