@@ -19,6 +19,8 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.dammit import EncodingDetector
 from bs4.element import PreformattedString
 
+from ingest.archive_guard import ArchiveTooLarge, NotAnArchive, check_archive
+
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".pptx"}
 )
@@ -90,6 +92,21 @@ class EmptyFile(ExtractionError):
     """The file contains no readable text."""
 
     code = "empty"
+
+
+class ExpandsTooLarge(ExtractionError):
+    """The file would expand past the limits once decompressed (a zip bomb, or a stream bomb in a PDF)."""
+
+    code = "expands_too_large"
+
+
+class TooMuchText(ExtractionError):
+    """The file yields more text than one document may hold."""
+
+    code = "too_much_text"
+
+
+MAX_TEXT_CHARS = 5_000_000  # about 2,500 pages of Chinese: more is no document a learner reads, but a flood
 
 
 _Result = tuple[str | None, list[ExtractedSection]]
@@ -346,7 +363,24 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         raise CorruptFile("无法读取文件") from exc
 
 
-def extract_document(path: Path, *, max_bytes: int = 50 * 1024 * 1024) -> ExtractedDocument:
+def _check_archive(data: bytes) -> None:
+    """docx/pptx are zip archives: refuse one that would expand past the limits before any library opens it."""
+    try:
+        check_archive(data)
+    except ArchiveTooLarge as exc:
+        raise ExpandsTooLarge(exc.message) from exc
+    except NotAnArchive as exc:
+        raise CorruptFile("文件已损坏或格式不正确") from exc
+
+
+def _is_expansion_error(exc: Exception) -> bool:
+    """Out of memory, or pypdf refusing a stream that would inflate past its limit."""
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "LimitReachedError"
+
+
+def extract_document(
+    path: Path, *, max_bytes: int = 50 * 1024 * 1024, max_text_chars: int = MAX_TEXT_CHARS
+) -> ExtractedDocument:
     """Extract title and sections from `path`, or raise an ExtractionError subclass."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -358,13 +392,20 @@ def extract_document(path: Path, *, max_bytes: int = 50 * 1024 * 1024) -> Extrac
         raise EmptyFile("文件没有可读的文字")
     if suffix in (".docx", ".pptx") and data.startswith(_OLE_MAGIC):
         raise EncryptedFile("文件有密码保护（或为旧版 .doc/.ppt 格式），请去除密码或另存为新格式后重新上传")
+    if suffix in (".docx", ".pptx"):
+        _check_archive(data)
     try:
         title, sections = extractor(data)
     except ExtractionError:
         raise
     except Exception as exc:
+        if _is_expansion_error(exc):
+            raise ExpandsTooLarge("文件解压或展开后过大,超出处理上限,已拒绝") from exc
         raise CorruptFile("文件已损坏或格式不正确") from exc
     kept = tuple(s for s in sections if s.text or s.heading)
+    chars = sum(len(s.text) + len(s.heading or "") for s in kept)
+    if chars > max_text_chars:
+        raise TooMuchText(f"文件的文字有 {chars:,} 字,超过单个文件 {max_text_chars:,} 字的上限,请拆分后再上传")
     if not any(s.text for s in kept):
         raise EmptyFile("文件没有可读的文字")
     title = (title or "").strip() or (None if _GENERATED_NAME.fullmatch(path.stem) else path.stem)

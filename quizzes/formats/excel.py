@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils.exceptions import InvalidFileException
 
+from ingest.archive_guard import ArchiveTooLarge, NotAnArchive, check_archive
 from quizzes.imported import ImportedQuestion, ImportProblem, ImportResult
 
 INFO_SHEET, QUESTION_SHEET, HELP_SHEET = "测验信息", "题目", "说明"
@@ -130,8 +131,12 @@ def read_xlsx(data: bytes, *, filename: str) -> tuple[dict[str, Any] | None, Imp
     """The set's settings (with locations) and its questions from a filled-in workbook."""
     result = ImportResult()
     try:
+        check_archive(data)  # an .xlsx is a zip: refuse a zip bomb before openpyxl inflates it
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except ArchiveTooLarge as exc:
+        result.errors.append(ImportProblem(filename, exc.message))
+        return None, result
+    except (NotAnArchive, InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
         result.errors.append(ImportProblem(filename, "不是有效的 Excel(.xlsx)文件,或文件已损坏"))
         return None, result
     missing = [name for name in (INFO_SHEET, QUESTION_SHEET) if name not in book.sheetnames]
