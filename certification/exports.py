@@ -40,7 +40,6 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
-from ralph.models.xapi.base.statements import BaseXapiStatement
 
 from certification.model import AnsweredQuestion, RecordEntry
 from quizzes.competency import CHAT_INSTRUMENTS, INSTRUMENTS, VALUE_CREATION
@@ -473,7 +472,12 @@ def _describe(error: ValidationError) -> str:
 
 def validate_statements(statements: Iterable[Mapping[str, Any]]) -> None:
     """Check every statement against ralph's xAPI base statement model, plus: ids unique, timestamps
-    with a time zone. Raises XapiStatementError naming the first statement at fault."""
+    with a time zone. Raises XapiStatementError naming the first statement at fault.
+
+    ralph (a runtime dependency: `coach record export --format xapi` validates before it writes) is imported
+    here, not at module level: it takes about a second to import and only this export needs it."""
+    from ralph.models.xapi.base.statements import BaseXapiStatement
+
     seen: set[str] = set()
     for index, statement in enumerate(statements):
         label = f"statement {index}"
