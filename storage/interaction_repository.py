@@ -102,17 +102,17 @@ class InteractionRepository:
         session.flush()
         return row.id
 
-    def add_rating(self, session: Session, *, question_id: int, learner_id: int, rating: int, now: datetime) -> bool:
-        """Store a rating; False when this learner already rated this answer."""
-        exists = session.scalar(
-            select(AnswerRating.id).where(
-                AnswerRating.question_id == question_id, AnswerRating.learner_id == learner_id
-            )
+    def set_rating(self, session: Session, *, question_id: int, learner_id: int, rating: int, now: datetime) -> None:
+        """This learner's vote on this answer: the first one, or a change of mind (the last vote counts)."""
+        row = session.scalar(
+            select(AnswerRating)
+            .where(AnswerRating.question_id == question_id, AnswerRating.learner_id == learner_id)
+            .with_for_update()
         )
-        if exists is not None:
-            return False
-        session.add(AnswerRating(question_id=question_id, learner_id=learner_id, rating=rating, rated_at=now))
-        return True
+        if row is None:
+            session.add(AnswerRating(question_id=question_id, learner_id=learner_id, rating=rating, rated_at=now))
+        else:
+            row.rating, row.rated_at = rating, now
 
     def recent_unanswered(self, session: Session, *, limit: int = 20) -> list[UnansweredQuestion]:
         rows = session.execute(

@@ -20,7 +20,7 @@ from bot.core.input_text import clean_inbound
 from bot.core.lookup import QuickLookup
 from bot.core.messages import ChannelUser, Inbound, Notice, Outcome, TextReply
 from bot.core.ports import KnowledgeLookup
-from bot.core.quiz_chat import REUSABLE_ACTIONS, QuizChat
+from bot.core.quiz_chat import QuizChat
 from bot.core.record_chat import RecordChat
 from bot.core.registration import DEFAULT_INVITE_VALID_FOR, LEVEL_TOKEN_PREFIX, Registrar
 from bot.core.reply_codec import decode_replies, encode_replies
@@ -157,7 +157,7 @@ class Conversation:
         refusal = routing.action_refusal(action.action, learner.role)  # the presser's role now, not at making
         if refusal is not None:
             return Outcome((refusal,))
-        if action.action not in REUSABLE_ACTIONS:
+        if not routing.action_is_reusable(action.action):
             self.interactions.mark_action_used(session, token, now)
         call = self._call(session, learner, now, action=action.action, payload=action.payload)
         return Outcome(tuple(routing.run_action(call)))

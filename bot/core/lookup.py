@@ -10,14 +10,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.core import texts
-from bot.core.buttons import button_maker
+from bot.core.buttons import ButtonMaker, button_maker
 from bot.core.messages import Notice, Reply, TextReply
 from bot.core.ports import KnowledgeLookup
 from knowledge.answer import COLLECTION_NAMES
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRecord
 
-MORE_RESULTS = 8
+MORE_RESULTS = 8  # passages 更多结果 searches for; the answer shows the first ones as its sources
+FIRST_MORE = 4  # the first number 更多结果 shows (an answer cites at most three sources)
+MORE_RESULTS_MAX_CHARS = 1500
 
 
 @dataclass
@@ -82,21 +84,45 @@ class QuickLookup:
             heading = f"{passage.section}({where})" if passage.section else where
             return [TextReply(f"{heading}\n{passage.text}", title=title)]
         if action == "more":
-            result = self.knowledge.search(payload["question"], k=MORE_RESULTS, collections=payload["collections"])
-            extra = result.passages[3:]
-            if not extra:
-                return [Notice(texts.NO_MORE_RESULTS)]
-            lines = [f"[{i}] {p.title} › {p.section}\n{p.text[:160]}…" for i, p in enumerate(extra, start=4)]
-            return [TextReply("\n\n".join(lines), title=texts.MORE_RESULTS_TITLE)]
+            return [self._more(session, learner, payload, now=now)]
         if action == "rate":
-            stored = self.interactions.add_rating(
+            self.interactions.set_rating(
                 session,
                 question_id=payload["question_id"],
                 learner_id=learner.learner_id,
                 rating=payload["rating"],
                 now=now,
             )
-            if not stored:
-                return [Notice(texts.ALREADY_DONE)]
             return [Notice(texts.THANKS_UP if payload["rating"] > 0 else texts.THANKS_DOWN)]
         return [Notice(texts.BUTTON_EXPIRED)]
+
+    def _more(self, session: Session, learner: LearnerRecord, payload: dict[str, Any], *, now: datetime) -> Reply:
+        """The results after the answer's sources, numbered on from them (「4.」, not 「[4]」, which reads as a
+        console button), each with its 📖 button, the whole within MORE_RESULTS_MAX_CHARS."""
+        result = self.knowledge.search(payload["question"], k=MORE_RESULTS, collections=payload["collections"])
+        extra = result.passages[FIRST_MORE - 1 :]
+        if not extra:
+            return Notice(texts.NO_MORE_RESULTS)
+        budget = (MORE_RESULTS_MAX_CHARS - len(texts.MORE_RESULTS_TITLE)) // len(extra) - 2  # 2: the blank line
+        items, buttons = [], []
+        for number, passage in enumerate(extra, start=FIRST_MORE):
+            where = COLLECTION_NAMES.get(passage.collection, passage.collection)
+            head = _clip(f"{number}. {passage.title} › {passage.section}({where})", budget // 2)
+            items.append(f"{head}\n{_clip(passage.text, budget - len(head) - 1)}")
+            buttons.append(
+                self._button(session, learner, now)(
+                    texts.BUTTON_OPEN_SOURCE.format(number=number),
+                    "open_source",
+                    {"chunk_id": passage.chunk_id, "number": number},
+                )
+            )
+        rows = tuple(tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3))
+        return TextReply("\n\n".join(items), buttons=rows, title=texts.MORE_RESULTS_TITLE)
+
+    def _button(self, session: Session, learner: LearnerRecord, now: datetime) -> ButtonMaker:
+        return button_maker(self.interactions, self.new_token, session, learner.learner_id, now)
+
+
+def _clip(text: str, limit: int) -> str:
+    """`text` within `limit` characters, an ellipsis marking a cut."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"

@@ -26,7 +26,6 @@ from storage.learner_repository import LearnerRecord
 from storage.quiz_repository import AttemptRow, QuizRepository
 
 LETTERS = "ABCDEFGH"
-REUSABLE_ACTIONS = frozenset({"quiz_toggle"})  # may be pressed many times (pick / unpick an option)
 
 
 def _letters(indexes: Any) -> str:
@@ -47,13 +46,7 @@ class QuizChat:
             return [TextReply(texts.QUIZ_RESUME), *self._continue(session, active, button, now=now)]
         sets = self.attempts.available(session, level=None if all_levels else learner.level)
         rows = [
-            (
-                button(
-                    f"{s.competency}·{s.title}({texts.QUIZ_MODE.get(s.mode, s.mode)})",
-                    "quiz_pick",
-                    {"version_id": s.version_id},
-                ),
-            )
+            (button(quiz_label(s.competency, s.title, s.mode), "quiz_pick", {"version_id": s.version_id}),)
             for s in sets
         ]
         if not all_levels:
@@ -81,7 +74,7 @@ class QuizChat:
             button(
                 "".join(LETTERS[i] for i in picked),
                 "review_answer",
-                {"mistake_id": mistake_id, "original": sorted(order[i] for i in picked)},
+                {"mistake_id": mistake_id, "original": sorted(order[i] for i in picked), "order": list(order)},
             )
             for picked in _review_choices(question, order)
         ]
@@ -116,7 +109,7 @@ class QuizChat:
         if attempt.position != payload["position"]:
             return [Notice(texts.QUIZ_ALREADY_ANSWERED)]
         if self.attempts.expired(attempt, now):
-            return self._result(self.attempts.finish(session, attempt, now=now, expired=True))
+            return self._result(self.attempts.finish(session, attempt, now=now, expired=True), attempt)
         if action == "quiz_toggle":
             selected = self.attempts.toggle(session, attempt, payload["shown"])
             return [Notice(texts.QUIZ_SELECTED.format(letters=_letters(selected) or "无"))]
@@ -126,10 +119,11 @@ class QuizChat:
                 return [Notice(texts.QUIZ_SELECT_FIRST)]
         else:
             chosen = frozenset({payload["shown"]})
+        order = tuple(attempt.draw[attempt.position][1])  # as the question was shown
         outcome = self.attempts.answer(session, attempt, chosen, now=now)
         if outcome is None:
             return [Notice(texts.QUIZ_ALREADY_ANSWERED)]
-        replies: list[Reply] = [self._feedback(outcome)] if outcome.show_feedback else []
+        replies: list[Reply] = [self._feedback(outcome, order)] if outcome.show_feedback else []
         refreshed = self.repository.attempt_for_update(session, attempt.attempt_id)
         assert refreshed is not None
         return replies + self._continue(session, refreshed, button, now=now)
@@ -205,10 +199,10 @@ class QuizChat:
 
     def _continue(self, session: Session, attempt: AttemptRow, button: ButtonMaker, *, now: datetime) -> list[Reply]:
         if self.attempts.expired(attempt, now):
-            return self._result(self.attempts.finish(session, attempt, now=now, expired=True))
+            return self._result(self.attempts.finish(session, attempt, now=now, expired=True), attempt)
         view = self.attempts.current(session, attempt)
         if view is None:
-            return self._result(self.attempts.finish(session, attempt, now=now))
+            return self._result(self.attempts.finish(session, attempt, now=now), attempt)
         return [self._question(view, button)]
 
     @staticmethod
@@ -231,15 +225,11 @@ class QuizChat:
         )
 
     @staticmethod
-    def _feedback(outcome: AnswerOutcome) -> TextReply:
+    def _feedback(outcome: AnswerOutcome, order: tuple[int, ...]) -> TextReply:
+        """Right, or wrong with the correct options by the letters shown (A、C、D) and their texts, in the shown
+        order — option texts may contain 「、」 themselves, so joining the texts alone could not be read."""
         question = outcome.question
-        lines = [
-            texts.QUIZ_RIGHT
-            if outcome.correct
-            else texts.QUIZ_WRONG.format(
-                letters="、".join(question.options[i].text for i in sorted(question.correct_indexes))
-            )
-        ]
+        lines = [texts.QUIZ_RIGHT] if outcome.correct else _correct_answer_lines(question, order)
         for index in sorted(outcome.chosen_original):
             feedback = question.options[index].feedback
             if feedback:
@@ -251,7 +241,7 @@ class QuizChat:
         return TextReply("\n".join(lines))
 
     @staticmethod
-    def _result(result: AttemptResult) -> list[Reply]:
+    def _result(result: AttemptResult, attempt: AttemptRow) -> list[Reply]:
         level_text = texts.QUIZ_LEVEL.format(level=result.level) if result.level else texts.QUIZ_LEVEL_NONE
         lines = [
             texts.QUIZ_RESULT.format(
@@ -266,7 +256,8 @@ class QuizChat:
             lines.append(texts.QUIZ_EXPIRED)
         if result.missed:
             lines += ["", texts.QUIZ_MISSED_TITLE]
-            lines += [_missed_line(q) for q in result.missed]
+            orders = {key: tuple(order) for key, order in attempt.draw}
+            lines += [_missed_line(q, orders.get(q.key, tuple(range(len(q.options))))) for q in result.missed]
         return [TextReply("\n".join(lines))]
 
     def _review_answer(
@@ -285,7 +276,17 @@ class QuizChat:
         outcome = AnswerOutcome(right, question, frozenset(payload["original"]), show_feedback=True)
         note = TextReply(texts.REVIEW_LEFT if left else texts.REVIEW_AGAIN) if right else None
         follow = self.review(session, learner, button, now=now)
-        return [self._feedback(outcome), *([note] if note else []), *follow]
+        order = tuple(payload.get("order") or range(len(question.options)))  # buttons made before order was kept
+        return [self._feedback(outcome, order), *([note] if note else []), *follow]
+
+
+def quiz_label(competency: str, title: str, mode: str) -> str:
+    """「能力·标题(模式)」 without saying twice what the title already says: a title naming its competency keeps
+    no prefix, a title naming its mode no suffix (「产品理解力情境模拟测验(认证)」 stays as it is)."""
+    mode_name = texts.QUIZ_MODE.get(mode, mode)
+    prefix = "" if competency in title else f"{competency}·"
+    suffix = "" if mode_name in title else f"({mode_name})"
+    return f"{prefix}{title}{suffix}"
 
 
 def _review_choices(question: Question, order: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -303,7 +304,17 @@ def _review_choices(question: Question, order: tuple[int, ...]) -> list[tuple[in
     return choices
 
 
-def _missed_line(question: Question) -> str:
-    answer = "、".join(question.options[i].text for i in sorted(question.correct_indexes))
-    explanation = f" — {question.explanation}" if question.explanation else ""
+def _correct_answer_lines(question: Question, order: tuple[int, ...]) -> list[str]:
+    """「❌ 回答错误,正确答案:A、C」, then each correct option as shown: 「A. …」."""
+    shown = [position for position, original in enumerate(order) if original in question.correct_indexes]
+    return [
+        texts.QUIZ_WRONG.format(letters=_letters(shown)),
+        *(f"{LETTERS[p]}. {question.options[order[p]].text}" for p in shown),
+    ]
+
+
+def _missed_line(question: Question, order: tuple[int, ...]) -> str:
+    shown = [position for position, original in enumerate(order) if original in question.correct_indexes]
+    answer = "  ".join(f"{LETTERS[p]}. {question.options[order[p]].text}" for p in shown)
+    explanation = f"\n  解析:{question.explanation}" if question.explanation else ""
     return f"• {question.stem.splitlines()[0][:60]}\n  正确答案:{answer}{explanation}"

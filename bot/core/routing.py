@@ -72,6 +72,7 @@ Handler = Callable[[Call], list[Reply]]
 class Route:
     roles: frozenset[Role]
     handler: Handler
+    reusable: bool = False  # a button that may be pressed again (its handler guards what must happen once)
 
 
 def run_command(call: Call, command: str) -> list[Reply]:
@@ -92,6 +93,12 @@ def action_refusal(action: str, role: str) -> Notice | None:
     if Role(role) not in route.roles:
         return Notice(texts.ACTION_NOT_ALLOWED)
     return None
+
+
+def action_is_reusable(action: str) -> bool:
+    """Whether a button with this action stays usable after a press (otherwise it is used up before its handler)."""
+    route = ACTIONS.get(action)
+    return route is not None and route.reusable
 
 
 def run_action(call: Call) -> list[Reply]:
@@ -229,15 +236,18 @@ COMMANDS: dict[str, Route] = {
     "unanswered": Route(TRAINERS, _unanswered),
 }
 
+# Reusable: picking options (the selection is the state), 提交 (the attempt's position takes one answer, so 提交
+# before choosing leaves it usable), reading (原文, 更多结果) and voting (the last vote counts). Everything else is
+# used up by its first press.
 ACTIONS: dict[str, Route] = {
     "quiz_all_levels": Route(EVERYONE, _quiz_button),
     "quiz_pick": Route(EVERYONE, _quiz_button),
     "quiz_answer": Route(EVERYONE, _quiz_button),
-    "quiz_toggle": Route(EVERYONE, _quiz_button),
-    "quiz_submit": Route(EVERYONE, _quiz_button),
+    "quiz_toggle": Route(EVERYONE, _quiz_button, reusable=True),
+    "quiz_submit": Route(EVERYONE, _quiz_button, reusable=True),
     "review_answer": Route(EVERYONE, _quiz_button),
     "publish_confirm": Route(TRAINERS, _quiz_button),
-    "open_source": Route(EVERYONE, _lookup_button),
-    "more": Route(EVERYONE, _lookup_button),
-    "rate": Route(EVERYONE, _lookup_button),
+    "open_source": Route(EVERYONE, _lookup_button, reusable=True),
+    "more": Route(EVERYONE, _lookup_button, reusable=True),
+    "rate": Route(EVERYONE, _lookup_button, reusable=True),
 }
