@@ -58,6 +58,11 @@ def instrument_code(text: str) -> str | None:
     return None
 
 
+def programme_instrument(competency: str, instrument: str) -> ProgrammeInstrument | None:
+    """The programme's instrument of a competency ('产品理解力', 'situational'), or None when it has none."""
+    return next((p for p in PROGRAMME_INSTRUMENTS if (p.competency, p.instrument) == (competency, instrument)), None)
+
+
 def level_for_score(score: int, cuts: tuple[int, ...]) -> int:
     """等级 reached: 0 (not yet 等级1), 1, 2 or 3 — the highest cut the score reaches."""
     return sum(1 for cut in cuts if score >= cut)

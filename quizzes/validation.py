@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from quizzes.competency import CHAT_INSTRUMENTS, COMPETENCIES, INSTRUMENTS, LEVELS
+from quizzes.competency import CHAT_INSTRUMENTS, COMPETENCIES, INSTRUMENTS, LEVELS, programme_instrument
 from quizzes.imported import ImportProblem
 from quizzes.model import QuizSet
 
@@ -38,6 +38,8 @@ def validate_quiz_set(quiz: QuizSet, *, locations: dict[str, str], source: str) 
         add("time_limit_minutes", "限时必须在 1–240 分钟之间")
     _check_draw(quiz, add)
     _check_cuts(quiz, add)
+    if quiz.mode == "certification":
+        _check_programme(quiz, add)
     for question in quiz.questions:
         where = question.key
 
@@ -93,3 +95,18 @@ def _check_cuts(quiz: QuizSet, add) -> None:  # type: ignore[no-untyped-def]
         add("cut_scores", "等级1 的分数线至少为 1")
     if cuts[2] > quiz.draw:
         add("cut_scores", f"等级3 的分数线 {cuts[2]} 超过了每次抽题数 {quiz.draw}")
+
+
+def _check_programme(quiz: QuizSet, add) -> None:  # type: ignore[no-untyped-def]
+    """A certification result goes to the record and to HR: the set must be the programme's instrument, drawing
+    its number of items and grading by its cut scores (a 3-question set graded 1/2/3 is no 5/7/8-of-10 test)."""
+    name = INSTRUMENTS.get(quiz.instrument, quiz.instrument)
+    programme = programme_instrument(quiz.competency, quiz.instrument)
+    if programme is None or programme.items is None:
+        add("instrument", f"能力体系里「{quiz.competency}」没有{name}的认证,不能发布为认证测验(可改为练习)")
+        return
+    if quiz.draw != programme.items:
+        add("draw", f"「{quiz.competency}」{name}的认证每次要考 {programme.items} 题,不能是 {quiz.draw} 题")
+    if tuple(quiz.cut_scores) != programme.cuts:
+        want, have = "/".join(map(str, programme.cuts)), "/".join(map(str, quiz.cut_scores))
+        add("cut_scores", f"「{quiz.competency}」{name}的认证分数线是 {want}(满分 {programme.items}),不能是 {have}")
