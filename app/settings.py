@@ -10,6 +10,7 @@ import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -21,6 +22,19 @@ _CONFIG_PATH: ContextVar[Path | None] = ContextVar("coach_config_path", default=
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppSettings(_Section):
+    time_zone: str = "Asia/Shanghai"  # where the programme's half-year cycles are cut (IANA name)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"不认识的时区「{value}」,请写 IANA 名称,如 Asia/Shanghai") from None
+        return value
 
 
 class StorageSettings(_Section):
@@ -97,6 +111,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="forbid", frozen=True, env_prefix="COACH_", env_nested_delimiter="__")
 
     data_dir: Path = Path("data")
+    app: AppSettings = AppSettings()
     storage: StorageSettings = StorageSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     vector_store: VectorStoreSettings = VectorStoreSettings()

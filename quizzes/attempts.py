@@ -9,8 +9,9 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -24,9 +25,14 @@ REVIEW_INTERVALS = (timedelta(days=1), timedelta(days=3))  # after the 1st and 2
 RIGHT_IN_A_ROW_TO_LEAVE = 2
 
 
-def half_year_cycle(now: datetime) -> str:
-    """The promotion review cycle: '2026H1' or '2026H2'."""
-    return f"{now.year}H{1 if now.month <= 6 else 2}"
+PROGRAMME_TIME_ZONE = ZoneInfo("Asia/Shanghai")  # the default of settings.app.time_zone
+
+
+def half_year_cycle(now: datetime, *, time_zone: ZoneInfo = PROGRAMME_TIME_ZONE) -> str:
+    """The promotion review cycle, '2026H1' or '2026H2', of `now` (naive means UTC, as stored) on the calendar
+    of `time_zone`: 2026-06-30 20:00 UTC is 07-01 in Beijing, so 2026H2."""
+    local = (now if now.tzinfo is not None else now.replace(tzinfo=UTC)).astimezone(time_zone)
+    return f"{local.year}H{1 if local.month <= 6 else 2}"
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ StartRefusal = Literal["certification_used", "not_found"]
 class QuizAttempts:
     repository: QuizRepository
     records: RecordRepository | None = None  # certification results go to the record in the same transaction
+    time_zone: ZoneInfo = PROGRAMME_TIME_ZONE  # settings.app.time_zone: where half-year cycles are cut
     _quizzes: dict[int, QuizSet] = field(default_factory=dict, repr=False)  # published versions never change
 
     def available(self, session: Session, *, level: str | None) -> list[PublishedSet]:
@@ -91,7 +98,7 @@ class QuizAttempts:
         if published is None or published.retired:
             return "not_found"
         quiz = quiz_from_json(published.content)
-        cycle = half_year_cycle(now)
+        cycle = half_year_cycle(now, time_zone=self.time_zone)
         if quiz.mode == "certification":
             used = self.repository.certification_attempts(
                 session, learner_id=learner_id, set_id=published.set_id, cycle=cycle
