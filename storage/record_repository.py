@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from certification.model import AnsweredQuestion, RecordEntry
@@ -58,6 +59,51 @@ class RecordRepository:
 
     def entry(self, session: Session, entry_id: int) -> RecordEntryRow | None:
         return session.get(RecordEntryRow, entry_id)
+
+    def current_entry_of(self, session: Session, entry_id: int) -> RecordEntryRow:
+        """The end of an entry's correction chain: the entry itself when nothing supersedes it."""
+        current = session.get_one(RecordEntryRow, entry_id)
+        seen = {current.id}
+        while (later := session.scalar(select(RecordEntryRow).where(RecordEntryRow.supersedes == current.id))) and (
+            later.id not in seen
+        ):
+            current = later
+            seen.add(current.id)
+        return current
+
+    def add_correction(
+        self,
+        session: Session,
+        *,
+        supersedes: int,
+        raw_score: int,
+        max_score: int | None,
+        level: int,
+        now: datetime,
+        entered_by: int | None,
+        reason: str,
+    ) -> int | None:
+        """A new entry superseding `supersedes` (same learner, competency, instrument, cycle); None when another
+        correction superseded it first (`supersedes` is unique). A savepoint keeps the caller's transaction."""
+        old = session.get_one(RecordEntryRow, supersedes)
+        try:
+            with session.begin_nested():
+                return self.add_entry(
+                    session,
+                    learner_id=old.learner_id,
+                    competency=old.competency,
+                    instrument=old.instrument,
+                    raw_score=raw_score,
+                    max_score=max_score,
+                    level=level,
+                    cycle=old.cycle,
+                    now=now,
+                    entered_by=entered_by,
+                    supersedes=old.id,
+                    reason=reason,
+                )
+        except IntegrityError:
+            return None
 
     def entries(
         self, session: Session, *, learner_ids: list[int] | None = None, cycle: str | None = None
