@@ -71,6 +71,9 @@ class TextReply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     title: str = ""  # shown emphasised above the text when the channel can
+    # A question that stays open while other messages come and go (a quiz question): a channel with one set of
+    # button numbers (the console) keeps these buttons' numbers until the question is answered.
+    open_question: bool = False
 
 
 @dataclass(frozen=True)

@@ -220,9 +220,8 @@ class QuizChat:
         if view.question.kind == "multiple_choice":
             rows += ((button(texts.QUIZ_SUBMIT, "quiz_submit", base),),)
         title = texts.QUIZ_QUESTION_HEADER.format(position=view.position + 1, total=view.total)
-        return TextReply(
-            self._question_body(view.question.stem, view.shown_options, view.question.kind), buttons=rows, title=title
-        )
+        body = self._question_body(view.question.stem, view.shown_options, view.question.kind)
+        return TextReply(body, buttons=rows, title=title, open_question=True)
 
     @staticmethod
     def _feedback(outcome: AnswerOutcome, order: tuple[int, ...]) -> TextReply:

@@ -143,3 +143,10 @@ RATE_NOT_ASSESSOR = "{name} 不是主管或管理员,不能录入评分。"
 RATE_BAD_INSTRUMENT = "「{instrument}」不是「{competency}」由评估人评分的工具;可选:{choices}"
 TEAM_NONE = "您名下还没有团队成员。管理员可以用 coach users supervise 设置。"
 TEAM_TITLE = "团队认证概况({cycle})"
+
+# --- the console channel (buttons by number, files saved to disk) ------------------------------------------
+CONSOLE_NO_BUTTONS = "当前没有可以按的按钮。要查这个数字,请发 /ask {number}"
+CONSOLE_NO_SUCH_BUTTON = "没有编号为 {number} 的按钮(可按 {numbers})。要查这个数字,请发 /ask {number}"
+CONSOLE_QUIZ_NUMBERS_KEPT = "(测验还没结束:[1]–[{last}] 仍是测验题的按钮,这条消息的按钮从 [{next}] 起)"
+CONSOLE_IMAGE_SAVED = "[图片已保存:{path}]"
+CONSOLE_FILE_SAVED = "[文件已保存:{path}]"
