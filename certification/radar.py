@@ -50,7 +50,7 @@ INTERMEDIATE_VALUE_CREATION_STARS = 3
 FONT_PACKAGE = "cvttf_NotoSansCJK_Regular"
 FIGURE_INCHES = 6
 FIGURE_DPI = 100  # 6 in × 100 dpi = 600 × 600 px
-MISSING_MARK = "(未测)"
+MISSING_MARK = "(未完成)"  # as the text record says of a competency without a level
 
 
 def rounded_mean_of_stars(stars: Iterable[int | None]) -> int:
@@ -112,6 +112,14 @@ def _checked_levels(levels: Mapping[str, int | None]) -> dict[str, int | None]:
 
 def render_radar_png(*, learner_name: str, levels: Mapping[str, int | None], target_level: str) -> bytes:
     """A 600×600 PNG radar of the learner's 等级 (missing ones drawn as 0 and marked) against the target."""
+    figure = draw_radar(learner_name=learner_name, levels=levels, target_level=target_level)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def draw_radar(*, learner_name: str, levels: Mapping[str, int | None], target_level: str) -> Figure:
+    """The radar's figure (on its own Agg canvas), before it is saved."""
     if target_level not in TARGET_PROFILES:
         raise ValueError(f"unknown job level {target_level!r}; expected one of {list(TARGET_PROFILES)}")
     current = _checked_levels(levels)
@@ -141,7 +149,7 @@ def render_radar_png(*, learner_name: str, levels: Mapping[str, int | None], tar
     if missing:
         missing_angles = [angles[RADAR_AXES.index(axis)] for axis in missing]
         handles.append(ax.scatter(missing_angles, [0] * len(missing), marker="X", s=90, color="#c0392b", zorder=5))
-        labels.append("未测(按0绘制)")
+        labels.append("未完成(按0绘制)")
 
     tick_font = cjk_font(12)
     ax.set_xticks(angles, [axis + ("\n" + MISSING_MARK if axis in missing else "") for axis in RADAR_AXES])
@@ -151,16 +159,25 @@ def render_radar_png(*, learner_name: str, levels: Mapping[str, int | None], tar
         label.set_horizontalalignment("center" if abs(side) < 0.1 else "left" if side > 0 else "right")
         if axis in missing:
             label.set_color("#c0392b")
-    ax.set_yticks(range(1, MAX_LEVEL + 1), [f"等级{n}" for n in range(1, MAX_LEVEL + 1)])
-    for label in ax.get_yticklabels():
-        label.set_fontproperties(cjk_font(8))
-        label.set_color("#666666")
-    ax.set_rlabel_position(180 / len(RADAR_AXES))
+    # The ring labels are texts of their own, above every line on an opaque box: as tick labels they were drawn
+    # under the profiles, and the ring and the target line ran through 「等级2」.
+    ax.set_yticks(range(1, MAX_LEVEL + 1), [""] * MAX_LEVEL)
+    label_angle = math.pi / len(RADAR_AXES)  # halfway between the first two axes
+    for n in range(1, MAX_LEVEL + 1):
+        ax.text(
+            label_angle,
+            n,
+            f"等级{n}",
+            fontproperties=cjk_font(8),
+            color="#666666",
+            ha="center",
+            va="center",
+            zorder=10,
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none"},
+        )
     ax.tick_params(axis="x", pad=6)
 
     figure.suptitle(radar_title(learner_name=learner_name, target_level=target_level), fontproperties=cjk_font(15))
     figure.legend(handles, labels, prop=cjk_font(11), loc="upper center", bbox_to_anchor=(0.5, 0.93), ncols=3)
 
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
-    return buffer.getvalue()
+    return figure

@@ -144,7 +144,7 @@ def test_the_bundled_font_has_every_character_the_chart_writes():
         radar.MISSING_MARK,
         "当前",
         "目标",
-        "未测(按0绘制)",
+        "未完成(按0绘制)",
         "等级1",
         "等级2",
         "等级3",
@@ -210,3 +210,40 @@ def test_no_pyplot_and_no_global_matplotlib_state():
     before = dict.copy(matplotlib.rcParams)  # the raw values: reading "backend" by key would resolve it
     render_radar_png(learner_name="王小丽", levels=SOME_MISSING, target_level="中级")
     assert dict.copy(matplotlib.rcParams) == before
+
+
+# ---------------------------------------------------------------- what a reader sees (issue 12)
+
+
+def test_an_incomplete_competency_reads_like_the_text_record():
+    """The /record text says 「未完成」 for a competency without a level (some results, or none): so does the chart."""
+    figure = radar.draw_radar(learner_name="王小丽", levels=SOME_MISSING, target_level="中级")
+    labels = [t.get_text() for ax in figure.axes for t in ax.get_xticklabels()]
+    legend = [t.get_text() for legend in figure.legends for t in legend.get_texts()]
+    assert "销售推动力\n(未完成)" in labels and "价值创造力\n(未完成)" in labels
+    assert "未完成(按0绘制)" in legend
+    assert not any("未测" in text for text in [*labels, *legend])
+
+
+def test_no_line_runs_through_a_ring_label():
+    """The 等级 labels sit on their rings: each is drawn above every line, on an opaque box, so neither the ring nor
+    a profile crosses its characters (checked in the picture: no profile-coloured pixel inside a label)."""
+    figure = radar.draw_radar(learner_name="王小丽", levels=ALL_TAKEN, target_level="中级")
+    canvas = figure.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), bytes(canvas.buffer_rgba())).convert("RGB")
+    ax = figure.axes[0]
+    ring_labels = [t for t in [*ax.texts, *ax.get_yticklabels()] if t.get_text().startswith("等级")]
+    assert sorted(t.get_text() for t in ring_labels) == ["等级1", "等级2", "等级3"]
+    on_top = max(artist.get_zorder() for artist in [*ax.lines, *ax.collections, *ax.patches, ax.yaxis, ax.xaxis])
+    colours = [(0xD9, 0x82, 0x2B), (0x1F, 0x6F, 0xB2)]  # the target and the current profile
+    for label in ring_labels:
+        box = label.get_bbox_patch()
+        assert box is not None and box.get_facecolor()[3] == 1.0 and label.get_zorder() > on_top
+        extent = label.get_window_extent()
+        top, bottom = image.height - int(extent.y1) + 1, image.height - int(extent.y0) - 1
+        data = image.crop((int(extent.x0) + 1, top, int(extent.x1) - 1, bottom)).tobytes()
+        pixels = [tuple(data[i : i + 3]) for i in range(0, len(data), 3)]
+        crossing = [p for p in pixels for c in colours if all(abs(p[k] - c[k]) < 40 for k in range(3))]
+        assert crossing == [], label.get_text()
