@@ -10,14 +10,18 @@ Three rules, each for a way a wrong reply slipped through coverage alone:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ingest.blocks import is_lead_in, is_list_item
 from ingest.cleaning import fold_for_search
 from knowledge.question_types import AmountClass
 
 NOT_FOUND_TEXT = "资料库里没有找到可靠的答案。"
+_SENTENCE_BREAK = re.compile(r"[。!?!?\n]")
 AMOUNT_REACH = 40  # characters either side of a key term within which the asked-for amount must stand
+SHORT_LEAD_IN = 40  # a list item is read with its lead-in when the lead-in is this short
 
 
 @dataclass(frozen=True)
@@ -45,15 +49,37 @@ def missing_entities(question: str, entities: Iterable[str], passages: Sequence[
 
 
 def states_amount(amount: AmountClass, passages: Iterable[str], anchors: Sequence[str]) -> bool:
-    """Does a passage state an amount of the asked kind within `AMOUNT_REACH` characters of one of the
-    question's key terms? With no key term the index knows, the question is not about these documents."""
+    """Does a passage state an amount of the asked kind in the same sentence or line as one of the question's
+    key terms, within `AMOUNT_REACH` characters of it? With no key term the index knows, the question is not
+    about these documents."""
     for passage in passages:
-        folded = fold_for_search(passage)
+        folded = fold_for_search(_items_with_lead_ins(passage))
         for anchor in anchors:
             start = folded.find(anchor)
             while start >= 0:
-                window = folded[max(start - AMOUNT_REACH, 0) : start + len(anchor) + AMOUNT_REACH]
-                if amount.stated.search(window):
+                if amount.stated.search(_sentence_around(folded, start, len(anchor))):
                     return True
                 start = folded.find(anchor, start + 1)
     return False
+
+
+def _items_with_lead_ins(text: str) -> str:
+    """Each list item on one line with its short lead-in (「来电提醒的资费:」 then 「- 月租 30 元」)."""
+    lines: list[str] = []
+    lead = ""
+    for line in text.splitlines():
+        if is_list_item(line) and lead:
+            lines.append(f"{lead}{line}")
+            continue
+        lead = line if is_lead_in(line) and len(line) <= SHORT_LEAD_IN else ""
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _sentence_around(text: str, start: int, length: int) -> str:
+    """The text around a match up to `AMOUNT_REACH` characters either side, not past a sentence or line end."""
+    left = text[max(start - AMOUNT_REACH, 0) : start]
+    right = text[start + length : start + length + AMOUNT_REACH]
+    left = _SENTENCE_BREAK.split(left)[-1]
+    right = _SENTENCE_BREAK.split(right)[0]
+    return left + text[start : start + length] + right

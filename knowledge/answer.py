@@ -20,7 +20,7 @@ NOT_FOUND_HINT = "可以换个说法再问,或者用 /ask 加上更具体的关�
 KEY_SENTENCE_SHARE = 0.6  # a unit joins the answer when it scores at least this share of the best one
 MAX_KEY_UNITS = 3
 SHORT_SENTENCE = 60  # a best sentence shorter than this brings the sentence after it
-ANSWER_TARGET = 300  # characters of reply body that further units may fill (the best unit may take more)
+ANSWER_TARGET = 380  # characters of reply body that further units may fill (the best unit may take more)
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,30 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
 )
 
 
+_UNITS = "兆|m|g|gb|mb|人|户|家|台|小时|分钟|课时|天|周|个月|年|次|倍|万|公里|平方米|网点|个网点"
+_HOW_MANY_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(?:个)?({_UNITS})")
+PHONE = AmountClass(
+    "phone", _any("电话", "号码", "热线"), re.compile(r"\d{5,}|\d{3,4}-\d{7,8}"), re.compile("电话|号码|热线")
+)
+TIME_OF_DAY = AmountClass("clock", _any("几点"), re.compile(r"\d{1,2}\s*[::]\s*\d{2}|\d{1,2}\s*点"), re.compile("几点"))
+
+
+def _unit_class(unit: str) -> AmountClass:
+    """「多少兆」「几个课时」: the question names its unit, so a passage must state a number in that unit."""
+    return AmountClass(
+        f"unit:{unit}", re.compile(rf"(?:多少|几)(?:个)?{unit}"), re.compile(rf"(?:{_DIGITS}|{_CN_NUMBER})\s*{unit}")
+    )
+
+
 def amount_class(question: str) -> AmountClass | None:
     """The kind of number a question asks for, when its wording names one."""
     text = fold_for_search(question)
-    return next((a for a in AMOUNT_CLASSES if a.cue.search(text)), None)
+    if PHONE.cue.search(text) and re.search(_ASKS, text):
+        return PHONE
+    if TIME_OF_DAY.cue.search(text):
+        return TIME_OF_DAY
+    named = next((a for a in AMOUNT_CLASSES if a.cue.search(text)), None)
+    unit = _HOW_MANY_UNIT.search(text)
+    if unit is not None and (named is None or (named.name == "time" and unit.group(1) not in ("年", "个月", "天"))):
+        return _unit_class(unit.group(1))
+    return named

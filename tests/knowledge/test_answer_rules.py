@@ -134,3 +134,16 @@ def test_an_amount_far_from_the_question_term_does_not_answer_it() -> None:
     far = "绩效工资按季度考核结果发放,由部门负责人评定,具体额度另行通知,请留意人力资源部门的公告。年功工资每年 20 元。"
     assert states_amount(money, [near], ["绩效工资"])
     assert not states_amount(money, [far], ["绩效工资"])
+
+
+def test_an_amount_in_the_next_sentence_does_not_answer_for_the_term_before_it() -> None:
+    money = _amount("职业技能鉴定补贴一个月给多少钱")
+    text = "收入含年功工资和职业技能鉴定补贴。\n- 年功工资:每年 20 元"
+    assert not states_amount(money, [text], ["职业技能鉴定补贴"])
+    assert states_amount(money, ["职业技能鉴定补贴:每月 50 元"], ["职业技能鉴定补贴"])
+
+
+def test_a_unit_the_question_names_must_be_stated() -> None:
+    unit = _amount("这门课一共几个课时")
+    assert not states_amount(unit, ["谈判课共两部分,讲博弈论和让步。"], ["谈判课"])
+    assert states_amount(unit, ["谈判课共 12 课时,分两天上完。"], ["谈判课"])

@@ -132,3 +132,19 @@ def test_each_amount_class_recognises_a_stated_amount(name: str, stated: str, no
 def test_an_amount_is_asked_only_when_the_wording_asks_how_much(question: str, expected: str | None) -> None:
     found = amount_class(question)
     assert (found.name if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("专线带宽多少兆", "unit:兆"),
+        ("这门课一共几个课时", "unit:课时"),
+        ("用户涨了多少户", "unit:户"),
+        ("客服热线号码是多少", "phone"),
+        ("客服几点上班", "clock"),
+        ("定级依据哪几条原则", None),  # 哪几条 asks for the items, not a count
+    ],
+)
+def test_a_question_naming_its_unit_asks_for_a_number_in_it(question: str, expected: str | None) -> None:
+    found = amount_class(question)
+    assert (found.name if found else None) == expected
