@@ -9,7 +9,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import routing, texts
 from bot.core.input_text import clean_inbound
+from bot.core.local_time import PROGRAMME_TIME_ZONE
 from bot.core.lookup import QuickLookup
 from bot.core.messages import ChannelUser, Inbound, Notice, Outcome, TextReply
 from bot.core.ports import KnowledgeLookup
@@ -45,6 +46,7 @@ class Conversation:
     clock: Callable[[], datetime] = utc_now
     new_token: Callable[[], str] = lambda: secrets.token_urlsafe(12)
     invite_valid_for: timedelta = DEFAULT_INVITE_VALID_FOR
+    time_zone: tzinfo = PROGRAMME_TIME_ZONE  # settings.app.time_zone: every time a person reads is shown in it
 
     def __post_init__(self) -> None:
         self.lookup = QuickLookup(self.knowledge, self.interactions, self.new_token)
@@ -171,5 +173,6 @@ class Conversation:
             records=self.records,
             new_token=self.new_token,
             invite_valid_for=self.invite_valid_for,
+            time_zone=self.time_zone,
         )
         return routing.Call(services, session, learner, now, **request)

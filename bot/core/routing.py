@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.core import texts
 from bot.core.admin import create_invite, grant_role
 from bot.core.buttons import ButtonMaker, button_maker
+from bot.core.local_time import local_time_text
 from bot.core.lookup import QuickLookup
 from bot.core.messages import Notice, Reply, TextReply
 from bot.core.quiz_chat import QuizChat
@@ -46,6 +47,7 @@ class Services:
     records: RecordChat | None
     new_token: Callable[[], str]
     invite_valid_for: timedelta
+    time_zone: tzinfo  # times shown to people
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,8 @@ def _unanswered(call: Call) -> list[Reply]:
     rows = call.services.interactions.recent_unanswered(call.session)
     if not rows:
         return [TextReply(texts.UNANSWERED_NONE)]
-    lines = [f"{r.asked_at:%m-%d %H:%M} {r.question}" for r in rows]
+    zone = call.services.time_zone
+    lines = [f"{local_time_text(r.asked_at, zone, '%m-%d %H:%M')} {r.question}" for r in rows]
     return [TextReply(texts.UNANSWERED_TITLE + "\n" + "\n".join(lines))]
 
 
