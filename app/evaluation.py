@@ -38,8 +38,10 @@ DEFAULT_DATASETS = (  # what `coach eval` (and `make eval`) measures when no --d
     (SHARED / "eval" / "dev.jsonl", SHARED / "corpus"),
     (BENCH / "holdout.jsonl", SHARED / "corpus"),
     (BENCH / "calibration_unanswerable.jsonl", SHARED / "corpus"),
+    (BENCH / "corpus_dev2.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_holdout.jsonl", SHARED / "corpus"),
     (BENCH / "bundled_dev.jsonl", BUNDLED),
+    (BENCH / "bundled_dev2.jsonl", BUNDLED),
     (BENCH / "bundled_holdout.jsonl", BUNDLED),
 )
 RAW_TEXT = {".txt", ".md"}  # what the LangChain baseline reads as it is
