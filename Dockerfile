@@ -42,5 +42,6 @@ VOLUME ["/data"]
 EXPOSE 8443
 # Single-container default (polling or console). docker-compose.yml runs `coach db upgrade`, the ingest job
 # and the workers (`coach run`) as separate services instead.
-# Prestart: schema to head and the bundled sample content (incremental, so restarts are cheap).
-CMD ["sh", "-c", "coach db upgrade && coach ingest content/knowledge/cases --collection cases --no-progress && coach ingest content/knowledge/courses --collection courses --no-progress && coach ingest content/knowledge/processes --collection processes --no-progress && exec coach run"]
+# Prestart: schema to head and the bundled sample content, in one process (incremental, so restarts are cheap).
+# .ci/image_check runs the install steps above and this command in a clean venv (no Docker engine in CI).
+CMD ["sh", "-c", "coach db upgrade && coach setup-content content --no-progress && exec coach run"]

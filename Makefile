@@ -19,14 +19,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
-## make run: load the bundled sample content (incrementally; republishing unchanged quizzes is a no-op)
-## and open the chat (console without a Telegram token).
+## make run: load the bundled sample content (incrementally: unchanged files are skipped, an unchanged quiz makes no
+## new version) in one `coach` process, and open the chat (console without a Telegram token).
 run: $(STAMP)
-	$(BIN)/coach db upgrade
-	$(BIN)/coach ingest content/knowledge/cases --collection cases
-	$(BIN)/coach ingest content/knowledge/courses --collection courses
-	$(BIN)/coach ingest content/knowledge/processes --collection processes
-	for f in content/quizzes/*.yaml; do [ -e "$$f" ] || continue; $(BIN)/coach quiz publish "$$f" || exit 1; done
+	$(BIN)/coach setup-content content
 	$(BIN)/coach run
 
 ## make test: lint, types, and the whole suite (tests needing ../shared skip with a reason when it is absent).
@@ -44,6 +40,7 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/search_bench.py
+	$(BIN)/python bench/startup_bench.py
 
 clean:
 	rm -rf $(VENV) data

@@ -1,4 +1,7 @@
-"""`coach`: the console command. Each subcommand is one line in `coach --help`."""
+"""`coach`: the console command. Each subcommand is one line in `coach --help`.
+
+This module imports nothing but the standard library: `coach --help` and a wrong argument answer at once, and
+each command imports only what it uses (`app.commands.dispatch`)."""
 
 from __future__ import annotations
 
@@ -7,9 +10,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from app.record_commands import add_record_parser
-from app.settings import COLLECTIONS, Settings, SettingsError, load_settings
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+# The knowledge collections, as app.settings.COLLECTIONS (tests/test_cli.py holds the two together): settings
+# import pydantic, which `coach --help` does not need.
+COLLECTIONS = ("cases", "courses", "processes", "general")
+QUIZ_FORMATS = ("yaml", "xlsx", "gift", "aiken")
 
 EVAL_DESCRIPTION = """\
 每个语料目录只入库一次 (临时数据目录),同一语料上的评测集共用。
@@ -28,27 +37,65 @@ EVAL_DESCRIPTION = """\
 """
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coach", description="PocketCoach 随身教练 — 客户经理的随身知识库与测评助手")
-    parser.add_argument("--config", type=Path, help="配置文件 (默认 config.toml,或环境变量 COACH_CONFIG)")
-    parser.add_argument("--data-dir", type=Path, help="程序写入的所有文件放在这个目录 (或 COACH_DATA_DIR)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _global_options(*, suppress: bool) -> argparse.ArgumentParser:
+    """--config and --data-dir. Subcommands take them too (`coach run --config F`), with SUPPRESS as default so a
+    subcommand that was not given them keeps what was given before the subcommand."""
+    options = argparse.ArgumentParser(add_help=False)
+    default: Any = argparse.SUPPRESS if suppress else None
+    options.add_argument(
+        "--config", type=Path, default=default, help="配置文件 (默认 config.toml,或环境变量 COACH_CONFIG)"
+    )
+    options.add_argument(
+        "--data-dir", type=Path, default=default, help="程序写入的所有文件放在这个目录 (或 COACH_DATA_DIR)"
+    )
+    return options
 
-    p = sub.add_parser("ingest", help="读取文件或文件夹,清洗、切分后加入知识库 (增量)")
+
+class _Subcommands:
+    """`add_parser` that gives every subcommand, at every depth, the global options."""
+
+    def __init__(self, parser: argparse.ArgumentParser, *, dest: str, parents: list[argparse.ArgumentParser]) -> None:
+        metavar = "COMMAND" if dest == "command" else "ACTION"
+        self._sub = parser.add_subparsers(dest=dest, required=True, metavar=metavar)
+        self._parents = parents
+
+    def add(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return self._sub.add_parser(name, parents=self._parents, **kwargs)
+
+    def nested(self, parser: argparse.ArgumentParser, *, dest: str) -> _Subcommands:
+        return _Subcommands(parser, dest=dest, parents=self._parents)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach",
+        description="PocketCoach 随身教练 — 客户经理的随身知识库与测评助手",
+        parents=[_global_options(suppress=False)],
+    )
+    sub = _Subcommands(parser, dest="command", parents=[_global_options(suppress=True)])
+
+    p = sub.add("ingest", help="读取文件或文件夹,清洗、切分后加入知识库 (增量)")
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("--collection", required=True, choices=COLLECTIONS)
     p.add_argument("--prune", action="store_true", help="移除文件已不存在的文档")
     p.add_argument("--json", action="store_true", help="以 JSON 输出报告")
     p.add_argument("--no-progress", action="store_true")
 
-    p = sub.add_parser("search", help="检索知识库,列出最相关的段落")
+    p = sub.add(
+        "setup-content",
+        help="一次载入自带内容: 知识库 (目录/knowledge/cases|courses|processes) 和测验 (目录/quizzes/*.yaml),增量",
+    )
+    p.add_argument("folder", nargs="?", type=Path, default=Path("content"), help="内容目录 (默认 content)")
+    p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add("search", help="检索知识库,列出最相关的段落")
     p.add_argument("question", nargs="?")
     p.add_argument("--k", type=int, default=None)
     p.add_argument("--collection", action="append", choices=COLLECTIONS, help="只查这个库 (可重复)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--batch", type=Path, help='JSONL 文件,每行 {"id", "question"}')
 
-    p = sub.add_parser("ask", help="像聊天里一样回答一个问题 (手机长度,附来源)")
+    p = sub.add("ask", help="像聊天里一样回答一个问题 (手机长度,附来源)")
     p.add_argument("question", nargs="?")
     p.add_argument("--collection", action="append", choices=COLLECTIONS)
     p.add_argument("--json", action="store_true", help='输出 {"question", "found", "answer", "sources"}')
@@ -56,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         "--batch", type=Path, help='JSONL 文件,每行 {"id", "question"};每题输出一行 JSON,有坏行时退出码为 1'
     )
 
-    p = sub.add_parser(
+    p = sub.add(
         "eval",
         help="在评测集上测量回答 (回复里有没有事实) 和检索 (hit@1, hit@5, MRR@10),并与基线对比",
         description=EVAL_DESCRIPTION,
@@ -75,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="标准输出只有一个 JSON (含每题记录,便于比较两次运行);表格写到标准错误"
     )
 
-    p = sub.add_parser(
+    p = sub.add(
         "db", help="数据库维护: upgrade 升级结构 | backup 文件 备份 | restore 文件 --yes 恢复 | prune 清理过期记录"
     )
     p.add_argument("action", choices=["upgrade", "backup", "restore", "prune"])
@@ -83,51 +130,75 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", type=Path, help="备份文件 (backup/restore)")
     p.add_argument("--yes", action="store_true", help="restore: 确认用备份覆盖当前数据库")
 
-    p = sub.add_parser("users", help="人员管理: 列出人员、授予角色、生成邀请码")
-    users = p.add_subparsers(dest="users_action", required=True, metavar="ACTION")
-    users.add_parser("list", help="列出已登记的人员")
-    g = users.add_parser("grant", help="授予角色: coach users grant 工号 角色")
+    p = sub.add("users", help="人员管理: 列出人员、授予角色、生成邀请码")
+    users = sub.nested(p, dest="users_action")
+    users.add("list", help="列出已登记的人员")
+    g = users.add("grant", help="授予角色: coach users grant 工号 角色")
     g.add_argument("employee_no")
     g.add_argument("role", help="学员/培训师/主管/管理员 (或 learner/trainer/supervisor/admin)")
-    s = users.add_parser("supervise", help="设置主管: coach users supervise 工号 主管工号 (主管工号写 - 表示取消)")
+    s = users.add("supervise", help="设置主管: coach users supervise 工号 主管工号 (主管工号写 - 表示取消)")
     s.add_argument("employee_no")
     s.add_argument("supervisor_no")
-    i = users.add_parser("invite", help="生成邀请码: coach users invite 角色 姓名 工号 地区 级别")
+    i = users.add("invite", help="生成邀请码: coach users invite 角色 姓名 工号 地区 级别")
     for name in ("role", "name", "employee_no", "region", "level"):
         i.add_argument(name)
 
-    p = sub.add_parser(
+    p = sub.add(
         "quiz", help="测验题库: import 检查 / publish 发布 / list 列表 / retire 下线 / template 模板 / retake 补考"
     )
-    quiz = p.add_subparsers(dest="quiz_action", required=True, metavar="ACTION")
-    q = quiz.add_parser("import", help="读取并检查测验文件 (--dry-run 不发布)")
+    quiz = sub.nested(p, dest="quiz_action")
+    q = quiz.add("import", help="读取并检查测验文件 (--dry-run 不发布)")
     q.add_argument("file", type=Path)
-    q.add_argument("--format", choices=["yaml", "xlsx", "gift", "aiken"])
+    q.add_argument("--format", choices=QUIZ_FORMATS)
     q.add_argument("--dry-run", action="store_true", help="只检查,不发布")
     q.add_argument("--json", action="store_true")
-    q = quiz.add_parser("publish", help="检查并发布测验 (有任何错误则不发布)")
-    q.add_argument("file", type=Path)
-    q.add_argument("--format", choices=["yaml", "xlsx", "gift", "aiken"])
-    quiz.add_parser("list", help="列出已发布的测验")
-    q = quiz.add_parser("retire", help="下线测验: coach quiz retire ID")
+    q = quiz.add("publish", help="检查并发布测验 (有任何错误则不发布;可给多个文件,各自发布)")
+    q.add_argument("files", nargs="+", type=Path, metavar="file")
+    q.add_argument("--format", choices=QUIZ_FORMATS)
+    quiz.add("list", help="列出已发布的测验")
+    q = quiz.add("retire", help="下线测验: coach quiz retire ID")
     q.add_argument("set_id", type=int)
-    q = quiz.add_parser("template", help="生成 Excel 题库模板")
+    q = quiz.add("template", help="生成 Excel 题库模板")
     q.add_argument("path", type=Path, nargs="?", default=Path("测验模板.xlsx"))
-    q = quiz.add_parser("retake", help="允许某人在本周期补考一次认证测验: coach quiz retake 工号 ID")
+    q = quiz.add("retake", help="允许某人在本周期补考一次认证测验: coach quiz retake 工号 ID")
     q.add_argument("employee_no")
     q.add_argument("set_id", type=int)
 
-    add_record_parser(sub)
+    _add_record_parser(sub)
 
-    p = sub.add_parser("report", help="报表: coach report unanswered 列出最近没找到答案的问题")
+    p = sub.add("report", help="报表: coach report unanswered 列出最近没找到答案的问题")
     p.add_argument("kind", choices=["unanswered"])
     p.add_argument("--limit", type=int, default=50)
 
-    sub.add_parser("run", help="启动聊天: 配置了 TELEGRAM_BOT_TOKEN 时启动 Telegram,否则打开控制台聊天")
+    sub.add("run", help="启动聊天: 配置了 TELEGRAM_BOT_TOKEN 时启动 Telegram,否则打开控制台聊天")
     return parser
 
 
+def _add_record_parser(sub: _Subcommands) -> None:
+    p = sub.add("record", help="认证记录: rate 评分 / correct 更正 / promote 晋级 / export 导出")
+    record = sub.nested(p, dest="record_action")
+    r = record.add("rate", help="录入评估人评分: coach record rate 工号 能力 工具 分数(1-3) --by 评估人工号")
+    for name in ("employee_no", "competency", "instrument", "score"):
+        r.add_argument(name)
+    r.add_argument("--by", required=True, help="评估人工号")
+    c = record.add("correct", help="更正一条记录(新增一条取代它,原记录保留)")
+    c.add_argument("entry_id", type=int)
+    c.add_argument("--score", type=int, required=True)
+    c.add_argument("--level", type=int, choices=[0, 1, 2, 3], required=True)
+    c.add_argument("--reason", required=True)
+    c.add_argument("--by", required=True, help="更正人工号")
+    m = record.add("promote", help="按规则晋级一步(不符合时列出原因): coach record promote 工号")
+    m.add_argument("employee_no")
+    m.add_argument("--supervisor-score", type=float, help="自评加上级评价分(晋级高级时需要)")
+    m.add_argument("--by", help="操作人工号")
+    e = record.add("export", help="导出给人力资源: --format csv|xlsx|xapi")
+    e.add_argument("--format", choices=["csv", "xlsx", "xapi"], required=True)
+    e.add_argument("--out", type=Path, help="输出文件 (默认写到标准输出;xlsx 必须给出)")
+
+
 def _settings(args: argparse.Namespace) -> Settings:
+    from app.settings import load_settings
+
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     return load_settings(config_path=args.config, **overrides)
 
@@ -137,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     args = _parser().parse_args(argv)
+    from app.settings import SettingsError
+
     try:
         settings = _settings(args)
     except SettingsError as exc:

@@ -1,4 +1,7 @@
-"""What each `coach` subcommand does, on top of the services from the composition root."""
+"""What each `coach` subcommand does, on top of the services from the composition root.
+
+Each command imports what it uses when it runs: `coach quiz list` never loads the search stack, the quiz file
+readers or the record exports (bench/startup_bench.py measures it)."""
 
 from __future__ import annotations
 
@@ -8,15 +11,13 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.composition import Services
-from app.quiz_commands import cmd_quiz
-from app.record_commands import cmd_record
 from app.settings import Settings
-from knowledge.answer import MobileAnswer
-from storage.db import utc_now
-from storage.interaction_repository import InteractionRepository
-from storage.learner_repository import LearnerRepository
+
+if TYPE_CHECKING:
+    from knowledge.answer import MobileAnswer
 
 
 def _print_json(payload: object) -> None:
@@ -195,6 +196,9 @@ def _prune(services: Services, *, days: int) -> int:
     if days < MIN_PRUNE_DAYS:
         print(f"--days 至少为 {MIN_PRUNE_DAYS}:更近的更新可能还会被 Telegram 重发", file=sys.stderr)
         return 2
+    from storage.db import utc_now
+    from storage.interaction_repository import InteractionRepository
+
     before = utc_now() - timedelta(days=days)
     with services.uow.begin() as session:
         updates, buttons = InteractionRepository().prune(session, before=before)
@@ -215,6 +219,7 @@ def cmd_run(args: argparse.Namespace, services: Services) -> int:
 
 def cmd_users(args: argparse.Namespace, services: Services) -> int:
     from bot.core.admin import UserAdmin
+    from storage.learner_repository import LearnerRepository
 
     admin = UserAdmin(uow=services.uow, learners=LearnerRepository(), invite_valid_for=services.invite_valid_for)
     if args.users_action == "list":
@@ -232,6 +237,8 @@ def cmd_users(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_report(args: argparse.Namespace, services: Services) -> int:
+    from storage.interaction_repository import InteractionRepository
+
     with services.uow.read() as session:
         rows = InteractionRepository().recent_unanswered(session, limit=args.limit)
     for row in rows:
@@ -239,8 +246,27 @@ def cmd_report(args: argparse.Namespace, services: Services) -> int:
     return 0
 
 
+def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
+    from app.quiz_commands import cmd_quiz
+
+    return cmd_quiz(args, services)
+
+
+def cmd_record(args: argparse.Namespace, services: Services) -> int:
+    from app.record_commands import cmd_record
+
+    return cmd_record(args, services)
+
+
+def cmd_setup_content(args: argparse.Namespace, services: Services) -> int:
+    from app.content_commands import cmd_setup_content
+
+    return cmd_setup_content(args, services)
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
+    "setup-content": cmd_setup_content,
     "search": cmd_search,
     "ask": cmd_ask,
     "eval": cmd_eval,

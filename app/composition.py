@@ -6,32 +6,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-
-from langchain_core.embeddings import Embeddings
+from typing import TYPE_CHECKING
 
 from app.settings import COLLECTIONS, Settings
-from bot.core.conversation import Conversation
-from bot.core.quiz_chat import QuizChat
-from bot.core.record_chat import RecordChat
-from certification.radar import render_radar_png
-from ingest.pipeline import IngestPipeline
-from knowledge.abstention import AbstentionPolicy
-from knowledge.answer import ExtractiveAnswerer, MobileAnswer
-from knowledge.embeddings import create_embeddings, model_slug
-from knowledge.fresh_search import FreshSearch
-from knowledge.lexical_store import LexicalIndexStore
-from knowledge.search import KnowledgeSearch, Passage, SearchOptions, SearchResult
-from knowledge.synthesis import GroundedSynthesizer, build_openai_chat_model
-from knowledge.tokenizer import Tokenizer
-from knowledge.vector_store import ChromaDenseIndex, DenseIndex, open_chroma_client
-from quizzes.attempts import QuizAttempts
 from storage.db import UnitOfWork, create_database_engine
-from storage.interaction_repository import InteractionRepository
 from storage.knowledge_repository import KnowledgeRepository
-from storage.learner_repository import LearnerRepository
-from storage.quiz_repository import QuizRepository
-from storage.record_repository import RecordRepository
-from storage.schema import upgrade_to_head
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from bot.core.conversation import Conversation
+    from ingest.pipeline import IngestPipeline
+    from knowledge.answer import ExtractiveAnswerer, MobileAnswer
+    from knowledge.fresh_search import FreshSearch
+    from knowledge.lexical_store import LexicalIndexStore
+    from knowledge.results import Passage, SearchResult
+    from knowledge.search import KnowledgeSearch
+    from knowledge.synthesis import GroundedSynthesizer
+    from knowledge.tokenizer import Tokenizer
+    from knowledge.vector_store import DenseIndex
+
+# Each service imports its classes when it is first built, not when this module is imported: `coach quiz list`
+# needs the database only, and torch, Chroma, LangChain, jieba and matplotlib cost seconds to import
+# (bench/startup_bench.py measures the commands).
 
 
 class _ServicesKnowledge:
@@ -63,20 +60,29 @@ class Services:
 
     @cached_property
     def uow(self) -> UnitOfWork:
+        from storage.schema import upgrade_to_head
+
         upgrade_to_head(self.engine)
         return UnitOfWork(self.engine)
 
     @cached_property
     def tokenizer(self) -> Tokenizer:
+        from knowledge.tokenizer import Tokenizer
+
         return Tokenizer()
 
     @cached_property
     def embeddings(self) -> Embeddings:
+        from knowledge.embeddings import create_embeddings
+
         e = self.settings.embedding
         return create_embeddings(model=e.model, device=e.device, batch_size=e.batch_size)
 
     @cached_property
     def dense(self) -> DenseIndex | None:
+        from knowledge.embeddings import model_slug
+        from knowledge.vector_store import ChromaDenseIndex, open_chroma_client
+
         vs = self.settings.vector_store
         if vs.mode == "off":
             return None
@@ -88,6 +94,8 @@ class Services:
 
     @cached_property
     def lexical_store(self) -> LexicalIndexStore:
+        from knowledge.lexical_store import LexicalIndexStore
+
         return LexicalIndexStore(
             folder=self.settings.data_dir / "lexical", bigram_weight=self.settings.retrieval.bigram_weight
         )
@@ -101,6 +109,8 @@ class Services:
             self.embeddings.embed_query("预热")
 
     def ingest_pipeline(self) -> IngestPipeline:
+        from ingest.pipeline import IngestPipeline
+
         return IngestPipeline(
             uow=self.uow,
             repository=self.repository,
@@ -117,6 +127,9 @@ class Services:
     @cached_property
     def answerer(self) -> ExtractiveAnswerer | GroundedSynthesizer:
         """Extractive by default; an LLM grounded in the passages when configured (with fallback)."""
+        from knowledge.answer import ExtractiveAnswerer
+        from knowledge.synthesis import GroundedSynthesizer, build_openai_chat_model
+
         a = self.settings.answer
         if not (a.llm_enabled and a.llm_base_url and a.llm_model):
             return ExtractiveAnswerer(max_chars=a.max_chars)
@@ -133,6 +146,16 @@ class Services:
     @cached_property
     def conversation(self) -> Conversation:
         """The channel-neutral conversation core every channel talks to."""
+        from bot.core.conversation import Conversation
+        from bot.core.quiz_chat import QuizChat
+        from bot.core.record_chat import RecordChat
+        from certification.radar import render_radar_png
+        from quizzes.attempts import QuizAttempts
+        from storage.interaction_repository import InteractionRepository
+        from storage.learner_repository import LearnerRepository
+        from storage.quiz_repository import QuizRepository
+        from storage.record_repository import RecordRepository
+
         return Conversation(
             uow=self.uow,
             knowledge=_ServicesKnowledge(self),
@@ -140,17 +163,19 @@ class Services:
             interactions=InteractionRepository(),
             quizzes=QuizChat(QuizAttempts(QuizRepository(), RecordRepository()), QuizRepository()),
             records=RecordChat(RecordRepository(), LearnerRepository(), render_radar=render_radar_png),
+            invite_valid_for=self.invite_valid_for,
         )
 
-            invite_valid_for=self.invite_valid_for,
-    @cached_property
-    def fresh_search(self) -> FreshSearch[KnowledgeSearch]:
     @property
     def invite_valid_for(self) -> timedelta:
         """How long an admin's invite code works (`registration.invite_valid_days`)."""
         return timedelta(days=self.settings.registration.invite_valid_days)
 
+    @cached_property
+    def fresh_search(self) -> FreshSearch[KnowledgeSearch]:
         """The search, kept current when another process (an ingest job) changes the knowledge base."""
+        from knowledge.fresh_search import FreshSearch
+
         uow = self.uow
 
         def generation() -> int:
@@ -166,6 +191,9 @@ class Services:
         return self.fresh_search.current()
 
     def _build_search(self, generation: int) -> KnowledgeSearch:
+        from knowledge.abstention import AbstentionPolicy
+        from knowledge.search import KnowledgeSearch, SearchOptions
+
         uow = self.uow
 
         def rows():  # type: ignore[no-untyped-def]

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from app.composition import Services
 from quizzes.attempts import half_year_cycle
 from quizzes.competency import INSTRUMENTS
-from quizzes.formats.excel import write_template
-from quizzes.loading import load_quiz_file
-from quizzes.publishing import publish_quiz_set
+from quizzes.imported import ImportResult
 from storage.db import utc_now
 from storage.learner_repository import LearnerRepository
 from storage.quiz_repository import QuizRepository
@@ -20,10 +19,15 @@ from storage.quiz_repository import QuizRepository
 def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
     action = args.quiz_action
     if action == "template":
+        from quizzes.formats.excel import write_template  # openpyxl: only the commands that read or write Excel
+
         print(f"已生成模板:{write_template(args.path)}")
         return 0
-    if action in {"import", "publish"}:
-        return _import_or_publish(args, services, publish=action == "publish" or not args.dry_run)
+    if action == "publish":
+        failed = [path for path in args.files if publish_quiz_file(path, services, fmt=args.format) != 0]
+        return 1 if failed else 0
+    if action == "import":
+        return import_quiz_file(args.file, services, fmt=args.format, publish=not args.dry_run, as_json=args.json)
     repository = QuizRepository()
     if action == "list":
         with services.uow.read() as session:
@@ -52,14 +56,21 @@ def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
     return 0
 
 
-def _import_or_publish(args: argparse.Namespace, services: Services, *, publish: bool) -> int:
-    loaded = load_quiz_file(args.file, fmt=args.format)
+def publish_quiz_file(path: Path, services: Services, *, fmt: str | None = None) -> int:
+    """Check and publish one quiz file, printing what happened; 0 when it is published (or unchanged)."""
+    return import_quiz_file(path, services, fmt=fmt, publish=True, as_json=False)
+
+
+def import_quiz_file(path: Path, services: Services, *, fmt: str | None, publish: bool, as_json: bool) -> int:
+    from quizzes.loading import load_quiz_file
+    from quizzes.publishing import publish_quiz_set
+
+    loaded = load_quiz_file(path, fmt=fmt)
     result = loaded.result
-    if args.__dict__.get("json"):
+    if as_json:
         print(json.dumps(result.as_json(), ensure_ascii=False))
     else:
-        counts = f"{len(result.questions)} 题可导入,跳过 {len(result.skipped)} 题,错误 {len(result.errors)} 处"
-        print(f"{args.file.name}:{counts}")
+        print(f"{path.name}:{import_summary(result)}")
         for skipped in result.skipped:
             print(f"  跳过 {skipped.location}:{skipped.reason}")
         for error in result.errors:
@@ -71,15 +82,26 @@ def _import_or_publish(args: argparse.Namespace, services: Services, *, publish:
     if loaded.quiz is None:
         print("这个文件只包含题目,没有测验信息;请用 YAML(questions_from: 文件)或 Excel 模板发布", file=sys.stderr)
         return 1
-    quiz = loaded.quiz
+    repository = QuizRepository()
     with services.uow.begin() as session:
-        published = publish_quiz_set(
-            session,
-            QuizRepository(),
-            quiz,
-            source_name=args.file.name,
-            by=None,
-            now=utc_now(),
-        )
-    print(f"已发布:{published.title}(编号 {published.set_id},第 {published.version} 版)")
+        before = {s.set_id: s.version_id for s in repository.latest_versions(session, include_retired=True)}
+        published = publish_quiz_set(session, repository, loaded.quiz, source_name=path.name, by=None, now=utc_now())
+    where = f"{published.title}(编号 {published.set_id},第 {published.version} 版)"
+    if before.get(published.set_id) == published.version_id:
+        print(f"未改变:{where}与已发布的内容相同,没有新建版本")
+    else:
+        print(f"已发布:{where}")
     return 0
+
+
+def import_summary(result: ImportResult) -> str:
+    """「N 题可导入」 counts only questions without an error of their own; the rest are named as such."""
+    with_errors = {e.question for e in result.errors if e.question}
+    good = sum(1 for q in result.questions if q.name not in with_errors)
+    bad = len(result.questions) - good
+    parts = [f"{good} 题可导入"]
+    if bad:
+        parts.append(f"{bad} 题有错误")
+    parts.append(f"跳过 {len(result.skipped)} 题")
+    parts.append(f"错误 {len(result.errors)} 处" if result.errors else "没有错误")
+    return ",".join(parts)

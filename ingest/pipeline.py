@@ -125,7 +125,7 @@ class IngestPipeline:
         try:
             extracted = extract_document(path, max_bytes=self._max_bytes)
         except ExtractionError as exc:
-            log.info("skipped %s: %s", source, exc.code)
+            log.debug("skipped %s: %s", source, exc.code)  # the report lists it, with the reason in Chinese
             return FileOutcome(source, "skipped", reason=exc.message, code=exc.code), None
         chunks = chunk_document(extracted, chunk_chars=self._chunk_chars)
         if not chunks:

@@ -51,7 +51,13 @@ class IngestReport:
         skipped file with its reason."""
         statuses: tuple[Status, ...] = ("added", "updated", "unchanged", "skipped", "removed")
         counts = ",".join(f"{_STATUS_ZH[s]} {self.count(s)}" for s in statuses if self.count(s))
-        lines = [f"[{self.collection}] {counts or '没有文件'};共 {sum(o.chunks for o in self.outcomes)} 段"]
+        looked_at = sum(1 for o in self.outcomes if o.status in ("added", "updated", "unchanged"))
+        passages = sum(o.chunks for o in self.outcomes if o.status in ("added", "updated", "unchanged"))
+        written = sum(o.chunks for o in self.outcomes if o.status in ("added", "updated"))
+        lines = [
+            f"[{self.collection}] {counts or '没有文件'};"
+            f"本次给出的 {looked_at} 个文件共 {passages} 段,其中本次写入 {written} 段(未变的文件不重写)"
+        ]
         quality = self.quality
         if quality.passages:
             lines.append(

@@ -51,6 +51,7 @@ class ImportProblem:
 
     location: str
     message: str
+    question: str = ""  # the key (id) of the question it belongs to; "" for the set or the file
 
 
 @dataclass

