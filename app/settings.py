@@ -49,7 +49,7 @@ class StorageSettings(_Section):
 
 
 class EmbeddingSettings(_Section):
-    model: str = "builtin:all-MiniLM-L6-v2"
+    model: str = "builtin:multilingual-e5-small"
     batch_size: int = Field(default=32, ge=1, le=1024)
     device: Literal["cpu", "cuda"] = "cpu"
 
@@ -64,7 +64,7 @@ class RetrievalSettings(_Section):
     default_k: int = Field(default=5, ge=1, le=50)
     candidates: int = Field(default=50, ge=5, le=1000)
     bigram_weight: float = Field(default=0.5, ge=0.0, le=5.0)
-    dense_weight: float = Field(default=0.0, ge=0.0, le=1.0)
+    dense_weight: float = Field(default=0.2, ge=0.0, le=1.0)
     min_coverage: float = Field(default=0.2, ge=0.0, le=1.0)
     chunk_chars: int = Field(default=300, ge=80, le=2000)
     refresh_seconds: float = Field(default=10.0, ge=0.0, le=3600.0)

@@ -92,3 +92,38 @@ def test_the_env_example_bot_token_placeholder_is_refused(tmp_path, monkeypatch)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", _env_example_value("TELEGRAM_BOT_TOKEN"))
     with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN"):
         load_settings(config_path=_config(tmp_path, ""))
+
+
+def _code_defaults() -> dict[str, object]:
+    """Every setting's default as the code states it, as TOML would write it (secrets excluded: environment only)."""
+    from pydantic import BaseModel
+
+    from app.settings import Settings
+
+    defaults: dict[str, object] = {}
+    for name, field in Settings.model_fields.items():
+        if field.validation_alias is not None:
+            continue
+        value = field.get_default(call_default_factory=True)
+        defaults[name] = value.model_dump(mode="json") if isinstance(value, BaseModel) else str(value)
+    return defaults
+
+
+def test_config_toml_shows_exactly_the_code_defaults_for_every_key():
+    """config.toml says "the value shown is the default": each key it shows must be the code's default, and every
+    setting the code has must be in it (embedding.model and retrieval.dense_weight once differed)."""
+    import tomllib
+
+    from app.settings import DEFAULT_CONFIG_PATH
+
+    shown = tomllib.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    code = _code_defaults()
+    assert sorted(shown) == sorted(code), "sections or top-level keys differ between config.toml and the code"
+    for section, value in code.items():
+        if isinstance(value, dict):
+            assert sorted(shown[section]) == sorted(value), f"[{section}]: keys differ between config.toml and code"
+            for key, default in value.items():
+                written = shown[section][key]
+                assert written == default, f"{section}.{key}: config.toml {written!r}, code {default!r}"
+        else:
+            assert shown[section] == value, f"{section}: config.toml {shown[section]!r}, code {value!r}"
