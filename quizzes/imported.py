@@ -25,6 +25,7 @@ class ImportedQuestion:
     name: str = ""
     sub_competency: str = ""
     reference: str = ""  # a knowledge passage or document that teaches it
+    option_locations: tuple[str, ...] = ()  # where each option is written, when the format knows (YAML)
 
     def as_json(self) -> dict[str, object]:
         return {

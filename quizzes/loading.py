@@ -101,24 +101,37 @@ def load_quiz_file(path: Path, *, fmt: str | None = None, data: bytes | None = N
             result.questions += bank_result.questions
             result.skipped += bank_result.skipped
             result.errors += bank_result.errors
-    quiz, locations = _build_set(details, result, filename)
-    if quiz is not None:
-        result.errors += validate_quiz_set(quiz, locations=locations, source=filename)
+    quiz, locations, stand_in = _build_set(details, result, filename)
+    problems = validate_quiz_set(quiz or stand_in, locations=locations, source=filename)
+    if quiz is None:  # every problem at once: the questions are checked even when set fields are broken
+        problems = [p for p in problems if p.question]
+    result.errors += problems
     return LoadedQuiz(quiz, result)
 
 
-def _build_set(details: dict[str, Any], result: ImportResult, filename: str) -> tuple[QuizSet | None, dict[str, str]]:
+def _build_set(
+    details: dict[str, Any], result: ImportResult, filename: str
+) -> tuple[QuizSet | None, dict[str, str], QuizSet]:
+    """The set (None when a field it needs is unusable, each reported), where each field and question is written,
+    and a stand-in set with safe values in the unusable fields, so the questions can still be checked."""
     result.questions = [
         q if q.name else replace(q, name=f"q{number}") for number, q in enumerate(result.questions, start=1)
     ]
     line = details.get(LINE_KEY)
     locations = {q.name: q.location for q in result.questions}
+    for q in result.questions:
+        locations.update({f"{q.name}.options[{i}]": where for i, where in enumerate(q.option_locations)})
     field_lines = details.get("__field_locations__", {})
     for name in SET_FIELDS:
         locations[name] = field_lines.get(name, f"{filename}:{line}" if line else filename)
     unknown = sorted(k for k in details if k not in SET_FIELDS and not str(k).startswith("__"))
-    if unknown:
-        result.errors.append(ImportProblem(locations["title"], f"不认识的字段:{', '.join(map(str, unknown))}"))
+    for key in unknown:
+        result.errors.append(
+            ImportProblem(
+                field_lines.get(key, locations["title"]),
+                f"不认识的字段「{key}」;测验可用的字段:{'、'.join(sorted(SET_FIELDS))}(注意拼写和缩进)",
+            )
+        )
 
     def number(name: str, default: int | None = None) -> int | None:
         value = details.get(name, default)
@@ -158,23 +171,22 @@ def _build_set(details: dict[str, Any], result: ImportResult, filename: str) -> 
     subs = details.get("sub_competencies") or []
     if isinstance(subs, str):
         subs = [s for s in subs.replace(",", "、").replace(",", "、").split("、") if s.strip()]
-    if len(cuts) != 3 or instrument is None or mode is None or draw is None:
-        return None, locations
+    usable = len(cuts) == 3 and instrument is not None and mode is not None and draw is not None
     quiz = QuizSet(
         title=str(details.get("title") or "").strip(),
         competency=str(details.get("competency") or "").strip(),
-        instrument=instrument,
+        instrument=instrument or "situational",
         level=str(details.get("level") or "").strip(),
-        mode=mode,  # type: ignore[arg-type]
-        draw=draw,
-        cut_scores=(cuts[0], cuts[1], cuts[2]),
+        mode=(mode or "practice"),  # type: ignore[arg-type]
+        draw=draw if draw is not None else len(result.questions),
+        cut_scores=(cuts[0], cuts[1], cuts[2]) if len(cuts) == 3 else (1, 2, 3),
         questions=tuple(_question(q) for q in result.questions),
         sub_competencies=tuple(str(s).strip() for s in subs),
         draw_per_sub_competency={str(k): int(v) for k, v in per_sub.items() if k != LINE_KEY},
         time_limit_minutes=number("time_limit_minutes"),
         description=str(details.get("description") or "").strip(),
     )
-    return quiz, locations
+    return (quiz if usable else None), locations, quiz
 
 
 def _question(q: ImportedQuestion) -> Question:

@@ -13,13 +13,16 @@ def validate_quiz_set(quiz: QuizSet, *, locations: dict[str, str], source: str) 
     """All problems of a quiz set; `locations` maps a question key (or a field name) to where it was written."""
     problems: list[ImportProblem] = []
 
-    def add(where: str, message: str) -> None:
-        problems.append(ImportProblem(locations.get(where, source), message))
+    def add(where: str, message: str, *, question: str = "") -> None:
+        problems.append(ImportProblem(locations.get(where, source), message, question=question))
 
     if not quiz.title.strip():
         add("title", "缺少测验名称(title)")
     subs = COMPETENCIES.get(quiz.competency)
-    if subs is None:
+    if subs is None and not quiz.competency:
+        add("competency", f"缺少能力(competency);请写其中之一:{'、'.join(COMPETENCIES)}")
+        subs = ()
+    elif subs is None:
         add("competency", f"未知的能力「{quiz.competency}」;可选:{'、'.join(COMPETENCIES)}")
         subs = ()
     for sub in quiz.sub_competencies:
@@ -43,17 +46,21 @@ def validate_quiz_set(quiz: QuizSet, *, locations: dict[str, str], source: str) 
     for question in quiz.questions:
         where = question.key
 
-        def add_q(message: str, where: str = where) -> None:
-            add(where, message)
+        def add_q(message: str, where: str = where, key: str = question.key) -> None:
+            add(where, message, question=key)
 
         if not question.stem.strip():
             add_q("题干为空")
         if not 2 <= len(question.options) <= 8:
             add_q(f"选项必须是 2–8 个,现在是 {len(question.options)} 个")
         texts = [o.text.strip() for o in question.options]
-        duplicates = sorted(t for t, n in Counter(texts).items() if n > 1)
-        if duplicates:
-            add_q(f"选项重复:「{'」「'.join(duplicates)}」")
+        for index, text in enumerate(texts):
+            if text and text in texts[:index]:  # reported where the repeat is written, naming the first one
+                first = "ABCDEFGH"[texts.index(text)] if texts.index(text) < 8 else str(texts.index(text) + 1)
+                add_q(
+                    f"选项「{text}」和选项 {first} 重复;请改写其中一个或删掉重复的",
+                    where=f"{where}.options[{index}]" if f"{where}.options[{index}]" in locations else where,
+                )
         if any(not t for t in texts):
             add_q("有空白的选项")
         correct = len(question.correct_indexes)
@@ -66,7 +73,7 @@ def validate_quiz_set(quiz: QuizSet, *, locations: dict[str, str], source: str) 
     keys = Counter(q.key for q in quiz.questions)
     for key, count in keys.items():
         if count > 1:
-            add(key, f"题目编号「{key}」重复了 {count} 次")
+            add(key, f"题目编号「{key}」重复了 {count} 次", question=key)
     return problems
 
 

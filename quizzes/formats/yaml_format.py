@@ -42,6 +42,39 @@ class _LineLoader(yaml.SafeLoader):
         return mapping
 
 
+FIELD_LOCATIONS_KEY = "__field_locations__"  # the top-level mapping's key → "file:line key"
+
+# PyYAML's problems, as a trainer would fix them (the English text is kept out of the message).
+_SYNTAX_PROBLEMS = (
+    ("found character '\\t'", "这一行用了 Tab 缩进;YAML 只能用空格缩进,请把 Tab 换成空格"),
+    ("expected <block end>", "缩进没有对齐:这一行和上面同一级的行缩进不同(同一级的字段、「- 」开头的选项要左边对齐)"),
+    ("mapping values are not allowed", "这里多了一个冒号「:」:值里有冒号时,请给整个值加上引号,如 stem: \"价格:多少\""),
+    ("could not find expected ':'", "缺少冒号:每个字段写成「字段: 值」,冒号后面要有空格"),
+    ("found unexpected end of stream", "引号没有闭合:找到开头的引号,在值的末尾补上同样的引号"),
+    ("found unknown escape character", "双引号里的反斜杠「\\」不对:改用单引号,或写成「\\\\」"),
+    ("expected ',' or ']'", "方括号列表没有写完:[5, 7, 8] 这样的列表要用逗号分开并以「]」结束"),
+    ("expected ',' or '}'", "花括号没有写完:{…} 里的项要用逗号分开并以「}」结束"),
+    ("found duplicate anchor", "同名的锚点「&」出现了两次,请改名"),
+    ("found undefined alias", "引用「*」了一个没有定义的锚点"),
+)
+
+
+def _syntax_problem(exc: yaml.YAMLError) -> str:
+    problem = str(getattr(exc, "problem", "") or exc)
+    for english, chinese in _SYNTAX_PROBLEMS:
+        if english in problem:
+            return f"YAML 格式错误:{chinese}"
+    return "YAML 格式错误:这一行附近的写法不对;检查缩进(只用空格)、冒号后的空格和引号是否成对"
+
+
+def _top_level_key_lines(text: str) -> dict[str, int]:
+    """The line of each key of the top-level mapping (a set's fields), from the composed node tree."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(key.value): key.start_mark.line + 1 for key, _ in node.value if isinstance(key, yaml.ScalarNode)}
+
+
 def parse_yaml_document(data: bytes, *, filename: str) -> tuple[dict[str, Any] | None, list[ImportProblem]]:
     """The top-level mapping of a quiz YAML file, or the syntax problem with its line."""
     try:
@@ -53,9 +86,11 @@ def parse_yaml_document(data: bytes, *, filename: str) -> tuple[dict[str, Any] |
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{filename}:{mark.line + 1}" if mark else filename
-        return None, [ImportProblem(where, f"YAML 格式错误:{getattr(exc, 'problem', '') or exc}")]
+        return None, [ImportProblem(where, _syntax_problem(exc))]
     if not isinstance(document, dict):
         return None, [ImportProblem(filename, "文件内容应该是一个测验(title、questions 等字段)")]
+    lines = _top_level_key_lines(text)
+    document[FIELD_LOCATIONS_KEY] = {key: f"{filename}:{line} {key}" for key, line in lines.items()}
     return document, []
 
 
@@ -64,7 +99,8 @@ def read_yaml_questions(document: dict[str, Any], *, filename: str) -> ImportRes
     result = ImportResult()
     raw = document.get("questions") or []
     if not isinstance(raw, list):
-        result.errors.append(ImportProblem(f"{filename}:{document.get(LINE_KEY, 1)}", "questions 必须是题目列表"))
+        where = document.get(FIELD_LOCATIONS_KEY, {}).get("questions", f"{filename}:{document.get(LINE_KEY, 1)}")
+        result.errors.append(ImportProblem(where, "questions 必须是题目列表(每题以「- 」开头)"))
         return result
     for number, item in enumerate(raw, start=1):
         where = f"{filename}:{item.get(LINE_KEY, '?')}" if isinstance(item, dict) else f"{filename} 第 {number} 题"
@@ -76,15 +112,27 @@ def read_yaml_questions(document: dict[str, Any], *, filename: str) -> ImportRes
 
 def _question(item: object, number: int, where: str, errors: list[ImportProblem]) -> ImportedQuestion | None:
     if not isinstance(item, dict):
-        errors.append(ImportProblem(where, f"第 {number} 题应该是一组字段(stem、options…)"))
+        errors.append(ImportProblem(where, f"第 {number} 题应该是一组字段(stem、options…)", question=f"q{number}"))
         return None
+    key = str(item.get("id") or f"q{number}")
     unknown = sorted(set(item) - QUESTION_FIELDS - {LINE_KEY})
     if unknown:
-        errors.append(ImportProblem(where, f"第 {number} 题有不认识的字段:{', '.join(map(str, unknown))}"))
+        known = "、".join(sorted(QUESTION_FIELDS))
+        errors.append(
+            ImportProblem(
+                where, f"第 {number} 题有不认识的字段:{', '.join(map(str, unknown))};可用的字段:{known}", question=key
+            )
+        )
     options_raw = item.get("options")
     if not isinstance(options_raw, list):
-        errors.append(ImportProblem(where, f"第 {number} 题缺少选项列表 options"))
+        errors.append(
+            ImportProblem(where, f"第 {number} 题缺少选项列表 options(每个选项一行,以「- 」开头)", question=key)
+        )
         return None
+    file = where.rsplit(":", 1)[0]
+    option_locations = tuple(
+        f"{file}:{o[LINE_KEY]}" if isinstance(o, dict) and LINE_KEY in o else where for o in options_raw
+    )
     options: list[str] = []
     correct: list[int] = []
     feedback: list[str | None] = []
@@ -94,8 +142,10 @@ def _question(item: object, number: int, where: str, errors: list[ImportProblem]
             if extra:
                 errors.append(
                     ImportProblem(
-                        f"{where.rsplit(':', 1)[0]}:{option.get(LINE_KEY, '?')}",
-                        f"第 {number} 题的选项有不认识的字段:{', '.join(map(str, extra))}",
+                        option_locations[index],
+                        f"第 {number} 题的选项有不认识的字段:{', '.join(map(str, extra))};"
+                        "可用的字段:text、correct、feedback",
+                        question=key,
                     )
                 )
             options.append(str(option.get("text", "")).strip())
@@ -109,7 +159,10 @@ def _question(item: object, number: int, where: str, errors: list[ImportProblem]
     kind = str(item.get("kind") or ("multiple_choice" if correct_count > 1 else "single_choice"))
     if kind not in ("single_choice", "multiple_choice", "true_false"):
         errors.append(
-            ImportProblem(where, f"第 {number} 题的题型「{kind}」不支持(single_choice/multiple_choice/true_false)")
+            ImportProblem(
+                where, f"第 {number} 题的题型(kind)「{kind}」不支持;请写 single_choice、multiple_choice 或 true_false",
+                question=key,
+            )
         )
         return None
     return ImportedQuestion(
@@ -120,7 +173,8 @@ def _question(item: object, number: int, where: str, errors: list[ImportProblem]
         option_feedback=tuple(feedback) if any(feedback) else None,
         explanation=str(item.get("explanation") or "").strip(),
         location=where,
-        name=str(item.get("id") or f"q{number}"),
+        name=key,
+        option_locations=option_locations,
         sub_competency=str(item.get("sub_competency") or "").strip(),
         reference=str(item.get("reference") or "").strip(),
     )

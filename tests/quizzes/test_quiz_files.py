@@ -76,7 +76,7 @@ def test_a_good_yaml_set_loads_typed(tmp_path):
 def test_cut_scores_must_rise(tmp_path):
     loaded = load_quiz_file(_write(tmp_path, GOOD_YAML.replace("cut_scores: [1, 2, 3]", "cut_scores: [2, 1, 3]")))
     assert not loaded.ok
-    assert any("逐级升高" in e.message and e.location == "set.yaml:1" for e in loaded.result.errors)
+    assert any("逐级升高" in e.message and e.location == "set.yaml:8 cut_scores" for e in loaded.result.errors)
 
 
 def test_every_broken_thing_is_reported_with_its_line(tmp_path):
@@ -91,11 +91,50 @@ def test_every_broken_thing_is_reported_with_its_line(tmp_path):
     )
     errors = load_quiz_file(_write(tmp_path, broken)).result.errors
     messages = {e.message.split(";")[0]: e.location for e in errors}
-    assert messages["未知的能力「唱歌能力」"] == "set.yaml:1"
-    assert messages["题库只有 3 题,少于每次要抽的 5 题"] == "set.yaml:1"
-    assert messages["选项重复:「立刻跟价,先保住客户」"] == "set.yaml:10"
+    # each set-level problem at its field's own line, naming the field (they all said line 1)
+    assert messages["未知的能力「唱歌能力」"] == "set.yaml:2 competency"
+    assert messages["题库只有 3 题,少于每次要抽的 5 题"] == "set.yaml:7 draw"
+    # a repeated option where the repeat is written (line 20), not at the question's line 10
+    assert messages["选项「立刻跟价,先保住客户」和选项 A 重复"] == "set.yaml:20"
     assert messages["没有标出正确答案"] == "set.yaml:23"
     assert not any("超过了每次抽题数" in e.message for e in errors)  # 3 <= 5
+
+
+def test_yaml_syntax_errors_say_in_chinese_what_to_fix(tmp_path):
+    """PyYAML's English (「expected <block end>…」) told a trainer nothing."""
+    misaligned = GOOD_YAML.replace("      - text: 直接拒绝,表示没有余地", "     - text: 直接拒绝,表示没有余地")
+    tab = GOOD_YAML.replace("level: 中级", "level:\t中级\n\tmode2: x")
+    colon = GOOD_YAML.replace("title: 中级谈判情境练习", "title: 价格: 中级谈判")
+    for text, expected in ((misaligned, "缩进没有对齐"), (tab, "Tab"), (colon, "加上引号")):
+        (problem,) = load_quiz_file(_write(tmp_path, text)).result.errors
+        assert problem.location.startswith("set.yaml:") and expected in problem.message
+        assert not any(word in problem.message for word in ("expected", "found", "mapping", "while"))
+
+
+def test_a_missing_competency_says_it_is_missing_and_what_to_write(tmp_path):
+    errors = load_quiz_file(_write(tmp_path, GOOD_YAML.replace("competency: 销售推动力\n", ""))).result.errors
+    (problem,) = [e for e in errors if "能力" in e.message and "子能力" not in e.message]
+    assert problem.message.startswith("缺少能力(competency);请写其中之一:") and "「」" not in problem.message
+
+
+def test_every_problem_comes_at_once_and_the_summary_counts_only_good_questions(tmp_path):
+    """A broken mode stopped every question check (fix two errors, four new ones appeared); the summary counted
+    questions with errors as importable."""
+    from app.quiz_commands import import_summary
+
+    broken = (
+        GOOD_YAML.replace("mode: practice", "mode: exam")
+        .replace("cut_scores: [1, 2, 3]", "cut_scores: [1, 2]")
+        .replace("      - text: 直接拒绝,表示没有余地", "      - text: 立刻跟价,先保住客户")
+        .replace("title: 中级谈判情境练习", "title: 中级谈判情境练习\ntitel: 拼错的字段")
+    )
+    loaded = load_quiz_file(_write(tmp_path, broken))
+    messages = {e.message.split(";")[0]: e.location for e in loaded.result.errors}
+    assert messages["模式必须是 练习(practice) 或 认证(certification)"] == "set.yaml:7 mode"
+    assert messages["分数线必须是 3 个数:等级1/等级2/等级3"] == "set.yaml:9 cut_scores"
+    assert messages["不认识的字段「titel」"] == "set.yaml:2 titel"
+    assert "选项「立刻跟价,先保住客户」和选项 A 重复" in messages  # reported in the same round
+    assert import_summary(loaded.result).startswith("2 题可导入,1 题有错误,")
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path):
@@ -122,7 +161,7 @@ def test_excel_errors_name_sheet_row_and_field(tmp_path):
     errors = load_quiz_file(path).result.errors
     where = {e.location: e.message for e in errors}
     assert "正确答案「Z」无效" in where["题库.xlsx 工作表「题目」第 2 行 正确答案"]
-    assert "选项重复" in where["题库.xlsx 工作表「题目」第 3 行"]
+    assert "和选项 A 重复" in where["题库.xlsx 工作表「题目」第 3 行"]
     assert "逐级升高" in where["题库.xlsx 工作表「测验信息」第 9 行 分数线"]
 
 
