@@ -214,7 +214,7 @@ def cmd_run(args: argparse.Namespace, services: Services) -> int:
         return run_telegram(services, services.settings)
     from bot.channels.console.chat import run_console_chat
 
-    return run_console_chat(services.conversation)
+    return run_console_chat(services.conversation, files_dir=services.settings.data_dir / "console")
 
 
 def cmd_users(args: argparse.Namespace, services: Services) -> int:
@@ -237,12 +237,16 @@ def cmd_users(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_report(args: argparse.Namespace, services: Services) -> int:
+    from zoneinfo import ZoneInfo
+
+    from bot.core.local_time import local_time_text
     from storage.interaction_repository import InteractionRepository
 
     with services.uow.read() as session:
         rows = InteractionRepository().recent_unanswered(session, limit=args.limit)
+    zone = ZoneInfo(services.settings.app.time_zone)  # stored UTC, shown as people read the time
     for row in rows:
-        print(f"{row.asked_at:%Y-%m-%d %H:%M}\t{row.question}")
+        print(f"{local_time_text(row.asked_at, zone)}\t{row.question}")
     return 0
 
 

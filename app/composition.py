@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from app.settings import COLLECTIONS, Settings
 from storage.db import UnitOfWork, create_database_engine
@@ -164,6 +165,7 @@ class Services:
             quizzes=QuizChat(QuizAttempts(QuizRepository(), RecordRepository()), QuizRepository()),
             records=RecordChat(RecordRepository(), LearnerRepository(), render_radar=render_radar_png),
             invite_valid_for=self.invite_valid_for,
+            time_zone=ZoneInfo(self.settings.app.time_zone),
         )
 
     @property

@@ -33,3 +33,32 @@ def test_the_zone_is_the_conversations_setting(core):
     core.clock = lambda: datetime(2026, 11, 23, 17, 30)
     core.handle(Inbound.from_text(trainer, "食堂几点开饭"))
     assert "11-23 17:30 食堂几点开饭" in core.handle(Inbound.from_text(trainer, "/unanswered")).replies[0].text
+
+
+def test_coach_report_and_the_composed_chat_use_the_setting(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from app.commands import cmd_report
+    from app.composition import Services
+    from app.settings import load_settings
+    from storage.interaction_repository import InteractionRepository
+
+    monkeypatch.setenv("COACH_VECTOR_STORE__MODE", "off")
+    services = Services(load_settings(data_dir=tmp_path))
+    learner = services.conversation.provision(
+        ChannelUser("console", "t"), name="培训师", employee_no="T9", region="省", level="高级", role=Role.TRAINER
+    )
+    with services.uow.begin() as session:
+        InteractionRepository().add_question(
+            session,
+            learner_id=learner.learner_id,
+            question="食堂几点开饭",
+            collections="",
+            found=False,
+            chunk_ids=[],
+            now=datetime(2026, 11, 23, 17, 30),  # stored UTC
+        )
+    assert cmd_report(argparse.Namespace(limit=20), services) == 0
+    assert capsys.readouterr().out == "2026-11-24 01:30\t食堂几点开饭\n"
+    berlin = Services(load_settings(data_dir=tmp_path, app={"time_zone": "Europe/Berlin"}))
+    assert berlin.conversation.time_zone == ZoneInfo("Europe/Berlin")
