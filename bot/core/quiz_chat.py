@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.core import texts
 from bot.core.buttons import ButtonMaker
 from bot.core.messages import Button, InboundFile, Notice, Reply, TextReply
+from bot.core.review import review_choices
 from bot.core.roles import Role
 from quizzes.attempts import AnswerOutcome, AttemptResult, QuestionView, QuizAttempts, half_year_cycle
 from quizzes.competency import INSTRUMENTS
@@ -76,7 +76,7 @@ class QuizChat:
                 "review_answer",
                 {"mistake_id": mistake_id, "original": sorted(order[i] for i in picked), "order": list(order)},
             )
-            for picked in _review_choices(question, order)
+            for picked in review_choices(question, order, seed=mistake_id)
         ]
         rows = tuple(tuple(choices[i : i + 4]) for i in range(0, len(choices), 4))
         body = self._question_body(question.stem, shown, "single_choice")
@@ -286,21 +286,6 @@ def quiz_label(competency: str, title: str, mode: str) -> str:
     prefix = "" if competency in title else f"{competency}·"
     suffix = "" if mode_name in title else f"({mode_name})"
     return f"{prefix}{title}{suffix}"
-
-
-def _review_choices(question: Question, order: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """Shown positions each review button answers with. A multiple-choice question offers every combination
-    (up to three options at a time when it has more than four), so the buttons never reveal the answer."""
-    n = len(order)
-    if question.kind != "multiple_choice":
-        return [(i,) for i in range(n)]
-    sizes = range(1, n + 1) if n <= 4 else range(1, 4)
-    choices = [combo for size in sizes for combo in combinations(range(n), size)]
-    correct = tuple(sorted(i for i in range(n) if order[i] in question.correct_indexes))
-    if correct not in choices:
-        choices.append(correct)
-        choices.sort(key=lambda combo: (len(combo), combo))
-    return choices
 
 
 def _correct_answer_lines(question: Question, order: tuple[int, ...]) -> list[str]:

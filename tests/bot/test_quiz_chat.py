@@ -228,7 +228,7 @@ def test_trainer_uploads_preview_then_confirm_publishes_learners_cannot_upload(w
     assert core.handle(Inbound(ALICE, "file", file=upload)).replies == (TextReply(texts.FILE_NOT_ALLOWED),)
     broken = InboundFile("坏.yaml", good.replace(b"cut_scores: [1, 2, 3]", b"cut_scores: [3, 2, 1]"))
     error = core.handle(Inbound(TRAINER, "file", file=broken)).replies[0].text
-    assert "没有发布" in error and "坏.yaml:1" in error and "逐级升高" in error
+    assert "没有发布" in error and "坏.yaml:8 cut_scores" in error and "逐级升高" in error
     assert say(core, ALICE, "/quiz")[0].text == texts.QUIZ_NONE
     preview = core.handle(Inbound(TRAINER, "file", file=upload)).replies[0]
     assert "预览:谈判小测" in preview.text and "题库 3 题" in preview.text
