@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from app.settings import COLLECTIONS, Settings
@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 # Each service imports its classes when it is first built, not when this module is imported: `coach quiz list`
 # needs the database only, and torch, Chroma, LangChain, jieba and matplotlib cost seconds to import
 # (bench/startup_bench.py measures the commands).
+
+
+def _render_radar_png(**drawing: Any) -> bytes:
+    """The radar chart, importing matplotlib (~0.4 s) at the first /record instead of when the chat starts."""
+    from certification.radar import render_radar_png
+
+    return render_radar_png(**drawing)
 
 
 class _ServicesKnowledge:
@@ -150,7 +157,6 @@ class Services:
         from bot.core.conversation import Conversation
         from bot.core.quiz_chat import QuizChat
         from bot.core.record_chat import RecordChat
-        from certification.radar import render_radar_png
         from quizzes.attempts import QuizAttempts
         from storage.interaction_repository import InteractionRepository
         from storage.learner_repository import LearnerRepository
@@ -163,7 +169,7 @@ class Services:
             learners=LearnerRepository(),
             interactions=InteractionRepository(),
             quizzes=QuizChat(QuizAttempts(QuizRepository(), RecordRepository()), QuizRepository()),
-            records=RecordChat(RecordRepository(), LearnerRepository(), render_radar=render_radar_png),
+            records=RecordChat(RecordRepository(), LearnerRepository(), render_radar=_render_radar_png),
             invite_valid_for=self.invite_valid_for,
             time_zone=ZoneInfo(self.settings.app.time_zone),
         )
