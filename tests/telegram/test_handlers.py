@@ -112,14 +112,17 @@ async def test_a_new_user_registers_then_gets_an_answer_with_sources(harness: Ha
     assert texts.BUTTON_UP in labels and texts.BUTTON_DOWN in labels
 
 
-async def test_thumbs_up_is_answered_once_and_pressing_again_sends_nothing(harness: Harness):
+async def test_a_vote_is_a_toast_and_the_last_vote_counts(harness: Harness):
     await harness.register(ALICE, "A1001")
-    up = button_data(await ask(harness, ALICE), "👍")
+    answer = await ask(harness, ALICE)
+    up, down = button_data(answer, "👍"), button_data(answer, "👎")
 
     first = only_answer(await harness.press(ALICE, up))
     assert first.params["text"] == texts.THANKS_UP
-    again = only_answer(await harness.press(ALICE, up))
-    assert again.params["text"] == texts.ALREADY_DONE
+    again = only_answer(await harness.press(ALICE, up))  # a toast only, no message
+    assert again.params["text"] == texts.THANKS_UP
+    changed = only_answer(await harness.press(ALICE, down))
+    assert changed.params["text"] == texts.THANKS_DOWN
 
 
 async def test_open_source_button_sends_the_passage(harness: Harness):
