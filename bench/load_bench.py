@@ -6,11 +6,12 @@
 The topology is tests/deploy/topology.py (what docker-compose.yml runs, as processes on loopback): a scratch
 PostgreSQL database on the machine's server, `chroma run`, the Bot API emulator delivering updates by webhook,
 the failover balancer, N `coach run` workers in webhook mode. Jobs first: `coach db upgrade`, `coach ingest` of
-content/knowledge (three collections), `coach quiz publish` of a 4-question certification set.
+content/knowledge (three collections), `coach quiz publish` of a certification set as the programme has it
+(销售推动力 情境模拟测验: 15 questions, cut scores 8/10/12).
 
 Each simulated learner, --concurrency of them at a time, plays one whole visit through the emulator:
 registration (/start, name, employee number, region, the level button), two lookups (questions from a fixed list
-about the bundled content), /quiz, the set's button, four answers (right or wrong at random, seeded). A send
+about the bundled content), /quiz, the set's button, 15 answers (right or wrong at random, seeded). A send
 returns when the emulator's webhook delivery ended, i.e. the worker handled the update and sent its reply: that
 duration is the reply latency.
 
@@ -49,7 +50,7 @@ from bench.names import chinese_name
 from storage.db import UnitOfWork, create_database_engine
 from storage.models import AskedQuestion, AttemptAnswer, ProcessedUpdate, QuizAttempt, RecordEntryRow
 from tests.deploy.chat import ChatUser, DeliveryFailed, position_of, question_of, score_of
-from tests.deploy.quiz import QUIZ, QUIZ_TITLE, right_and_wrong
+from tests.deploy.quiz import QUIZ, QUIZ_QUESTIONS, QUIZ_TITLE, right_and_wrong
 from tests.deploy.topology import Topology
 from tests.e2e.harness import SimUser
 
@@ -99,7 +100,7 @@ async def learner_visit(user: ChatUser, number: int, rng: random.Random, run: Ru
                 run.errors.append(f"learner {number}: no answer to {question!r}")
         question = await user.start_quiz(QUIZ_TITLE)  # /quiz, then the set's button (StopIteration: not offered)
         run.latencies["quiz menu"].extend(s.seconds for s in user.sent[-2:])
-        for _ in range(4):
+        for _ in range(QUIZ_QUESTIONS):
             position, total = position_of(question)
             right, wrong = right_and_wrong(question)
             letter = right if rng.random() < 0.7 else wrong

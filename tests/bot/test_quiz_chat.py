@@ -24,6 +24,7 @@ from storage.models import AttemptAnswer, QuizAttempt
 from storage.quiz_repository import QuizRepository
 from storage.schema import upgrade_to_head
 from tests.bot.conftest import FakeKnowledge
+from tests.support.certification_sets import certification_set_yaml, right_and_wrong
 
 QUIZ_YAML = """\
 title: 谈判小测
@@ -60,6 +61,10 @@ questions:
         correct: true
       - text: 同样强硬回击
 """
+# The certification set: the programme's 销售推动力 情境模拟测验 (15 questions, cut scores 8/10/12), time-limited.
+CERTIFICATION_YAML = certification_set_yaml(
+    "销售推动力", "情境模拟测验", title="谈判认证", sub_competencies=["商务谈判技巧"], time_limit_minutes=5
+)
 
 
 class Clock:
@@ -97,9 +102,13 @@ def world(tmp_path):
     return core, uow, clock, tmp_path
 
 
-def publish(uow: UnitOfWork, tmp_path: Path, *, mode: str = "practice", limit: str = "") -> int:
-    path = tmp_path / f"quiz-{mode}.yaml"
-    path.write_text(QUIZ_YAML.format(mode=mode, limit=limit), encoding="utf-8")
+def publish(uow: UnitOfWork, tmp_path: Path) -> int:
+    """The practice set QUIZ_YAML."""
+    return publish_text(uow, tmp_path / "quiz-practice.yaml", QUIZ_YAML.format(mode="practice", limit=""))
+
+
+def publish_text(uow: UnitOfWork, path: Path, text: str) -> int:
+    path.write_text(text, encoding="utf-8")
     loaded = load_quiz_file(path)
     assert loaded.ok, loaded.result.errors
     with uow.begin() as session:
@@ -198,14 +207,17 @@ def test_restart_resumes_at_the_same_question_and_the_draw_replays_from_the_seed
 
 def test_certification_hides_feedback_enforces_time_and_one_attempt_per_cycle(world):
     core, uow, clock, tmp_path = world
-    set_id = publish(uow, tmp_path, mode="certification", limit="time_limit_minutes: 5")
+    set_id = publish_text(uow, tmp_path / "quiz-certification.yaml", CERTIFICATION_YAML)
     replies = start_quiz(core)
     assert "认证" in replies[0].text and "限时 5 分钟" in replies[0].text
-    after_first = answer_current(core, replies[1], right=True)
-    assert len(after_first) == 1 and after_first[0].title == "第 2/3 题"  # no feedback in certification
+    first = replies[1]
+    assert first.title == "第 1/15 题"
+    right, _wrong = right_and_wrong(first.text)
+    after_first = tap(core, ALICE, next(b for b in first.buttons[0] if b.label == right))
+    assert len(after_first) == 1 and after_first[0].title == "第 2/15 题"  # no feedback in certification
     clock.now += timedelta(minutes=6)
     expired = tap(core, ALICE, after_first[0].buttons[0][0])[-1].text  # any tap after the deadline
-    assert texts.QUIZ_EXPIRED in expired and "得分 1/3" in expired
+    assert texts.QUIZ_EXPIRED in expired and "得分 1/15" in expired
     again = start_quiz(core)
     assert again[0].text.startswith("本周期(2026H2)的认证测验您已经参加过了")
     with uow.begin() as session:

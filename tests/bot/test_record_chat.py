@@ -28,7 +28,7 @@ from storage.quiz_repository import QuizRepository
 from storage.record_repository import RecordRepository
 from storage.schema import upgrade_to_head
 from tests.bot.conftest import FakeKnowledge
-from tests.bot.test_quiz_chat import QUIZ_YAML
+from tests.support.certification_sets import certification_set_yaml, right_and_wrong
 
 NOW = datetime(2026, 11, 23, 9, 0)
 SUPERVISOR = ChannelUser("telegram", "3000", "主管")
@@ -50,12 +50,8 @@ def world(tmp_path):
         clock=lambda: NOW,
     )
     path = tmp_path / "cert.yaml"
-    path.write_text(
-        QUIZ_YAML.format(mode="certification", limit="")
-        .replace("competency: 销售推动力", "competency: 产品理解力")
-        .replace("sub_competencies: [商务谈判技巧]", "sub_competencies: []"),
-        encoding="utf-8",
-    )
+    # the programme's 产品理解力 情境模拟测验: 10 questions, cut scores 5/7/8
+    path.write_text(certification_set_yaml("产品理解力", "情境模拟测验", title="产品理解认证"), encoding="utf-8")
     loaded = load_quiz_file(path)
     assert loaded.ok, loaded.result.errors
     with uow.begin() as session:
@@ -77,20 +73,16 @@ def _learner(core, uow, number: int, supervisor_id: int) -> ChannelUser:
 
 
 def _take_certification(core, user, *, right: int) -> str:
+    """All 10 questions: the first `right` of them answered right, the rest wrong; the result's text."""
     listing = core.handle(Inbound.from_text(user, "/quiz 全部")).replies[0]
     replies = core.handle(Inbound(user, "button", button_token=listing.buttons[0][0].token)).replies
-    for position in range(3):
+    for position in range(10):
         question = replies[-1]
-        buttons = question.buttons
-        if len(buttons) == 2:  # multiple choice: submitting an empty pick is refused, so pick A then submit
-            core.handle(Inbound(user, "button", button_token=buttons[0][0].token))
-            replies = core.handle(Inbound(user, "button", button_token=buttons[1][0].token)).replies
-        else:
-            lines = {line[3:]: line[0] for line in question.text.splitlines() if line[1:3] == ". "}
-            good = next(v for k, v in lines.items() if k in {"了解对方真实条件", "保持冷静,谈双方利益"})
-            choice = good if position < right else next(v for v in lines.values() if v != good)
-            token = next(b.token for b in buttons[0] if b.label == choice)
-            replies = core.handle(Inbound(user, "button", button_token=token)).replies
+        assert question.title == f"第 {position + 1}/10 题", question.title
+        good, bad = right_and_wrong(question.text)
+        choice = good if position < right else bad
+        token = next(b.token for b in question.buttons[0] if b.label == choice)
+        replies = core.handle(Inbound(user, "button", button_token=token)).replies
     return replies[-1].text
 
 
@@ -98,11 +90,11 @@ def test_a_certification_attempt_becomes_one_record_entry_and_record_shows_it(wo
     core, uow, supervisor = world
     alice = _learner(core, uow, 1, supervisor.learner_id)
     result = _take_certification(core, alice, right=2)
-    assert "测验结束" in result
+    assert "测验结束" in result and "得分 2/10" in result
     with uow.read() as session:
         rows = session.scalars(select(RecordEntryRow)).all()
     assert [(r.competency, r.instrument, r.max_score, r.cycle) for r in rows] == [
-        ("产品理解力", "situational", 3, "2026H2")
+        ("产品理解力", "situational", 10, "2026H2")
     ]
     replies = core.handle(Inbound.from_text(alice, "/record")).replies
     text = replies[0].text

@@ -27,7 +27,7 @@ from bot.core import texts
 from storage.db import UnitOfWork, create_database_engine
 from storage.models import AskedQuestion, AttemptAnswer, ProcessedUpdate, QuizAttempt, RecordEntryRow
 from tests.deploy.chat import ChatUser, position_of, question_of, score_of
-from tests.deploy.quiz import QUIZ, QUIZ_TITLE, right_and_wrong
+from tests.deploy.quiz import QUIZ, QUIZ_QUESTIONS, QUIZ_TITLE, right_and_wrong
 from tests.deploy.topology import Topology, TopologyUnavailable
 from tests.e2e.harness import EmulatorUnavailable, SimUser
 
@@ -86,12 +86,12 @@ async def test_a_quiz_alternates_between_workers_and_survives_one_being_killed(t
 
     question = await learner.start_quiz(QUIZ_TITLE)
     quiz_updates_start = len(learner.sent)
-    wrong_on = {2}  # answer one question wrongly, so the score says something
+    wrong_on = {2, 5, 8, 11, 14}  # five wrong of 15: 10 right is exactly the 等级2 cut, so the score says something
     shown_score = None
     killed = None
-    for _ in range(4):
+    for _ in range(QUIZ_QUESTIONS):
         position, total = position_of(question)
-        assert total == 4
+        assert total == 15
         right, wrong = right_and_wrong(question)
         letter = wrong if position in wrong_on else right
         messages = await learner.answer(question, letter)
@@ -100,9 +100,9 @@ async def test_a_quiz_alternates_between_workers_and_survives_one_being_killed(t
             killed = next(w for w in topology.workers.values() if w.name != last)
             topology.kill(killed)
         shown_score = score_of(messages) or shown_score
-        if position < 4:
+        if position < 15:
             question = question_of(messages)
-    assert shown_score == (3, 4)
+    assert shown_score == (10, 15)
 
     quiz_updates = [s.update_id for s in learner.sent[quiz_updates_start:]]
     workers = handled_by(topology, quiz_updates)
@@ -118,10 +118,10 @@ async def test_a_quiz_alternates_between_workers_and_survives_one_being_killed(t
         [attempt] = session.scalars(select(QuizAttempt)).all()
         assert attempt.status == "finished"
         answers = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)).all()
-        assert len(answers) == len({a.position for a in answers}) == 4  # each question answered exactly once
-        assert sum(a.correct for a in answers) == 3 == attempt.correct_count
+        assert len(answers) == len({a.position for a in answers}) == 15  # each question answered exactly once
+        assert sum(a.correct for a in answers) == 10 == attempt.correct_count
         [entry] = session.scalars(select(RecordEntryRow).where(RecordEntryRow.attempt_id == attempt.id)).all()
-        assert (entry.raw_score, entry.level) == (3, 2)  # cut scores 2/3/4: 3 right is 等级2
+        assert (entry.raw_score, entry.level) == (10, 2)  # cut scores 8/10/12: 10 right is 等级2
         processed = session.scalar(select(func.count()).select_from(ProcessedUpdate))
         assert processed == len({s.update_id for s in learner.sent})
 
