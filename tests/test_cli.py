@@ -284,3 +284,18 @@ def test_quiz_publish_takes_several_files_and_says_when_one_is_unchanged(tmp_pat
     assert main(["--data-dir", data, "quiz", "publish", files[0]]) == 0
     out = capsys.readouterr().out
     assert "未改变:" in out and "没有新建版本" in out and "已发布:" not in out
+
+
+def test_ingest_lists_a_skipped_file_once_in_chinese_and_says_what_it_counts(tmp_path, monkeypatch, capsys):
+    """Skips were repeated as English INFO log lines; 「共 N 段」 did not say it counts the files of this run."""
+    monkeypatch.setenv("COACH_VECTOR_STORE__MODE", "off")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "好.md").write_text("# 标题\n\n晋级逐级进行,不得跨级,每半年评审一次。\n", encoding="utf-8")
+    (folder / "坏.docx").write_bytes(b"not a zip at all")
+    data = str(tmp_path / "data")
+    assert main(["--data-dir", data, "ingest", str(folder), "--collection", "processes", "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert out.count("坏.docx") == 1 and "跳过" in out
+    assert "坏.docx" not in err and "skipped" not in err  # the log (stderr, INFO by default) does not repeat it
+    assert "本次给出的 1 个文件共" in out and "其中本次写入" in out
