@@ -45,3 +45,9 @@ def test_latin_terms_count_in_the_bigram_field_as_cjk_words_do() -> None:
     grams = Tokenizer.bigrams("edi 模型分三个阶段 a")
     assert "edi" in grams and "三个" in grams
     assert "a" not in grams  # one letter says nothing
+
+
+def test_colloquial_filler_is_no_key_word_and_百分百_reaches_100_percent() -> None:
+    terms = Tokenizer().query_terms("没有投诉就算客户百分百满意,这么看对不对")
+    assert not {"就算", "这么", "对不对"} & set(terms.key_words)
+    assert "100%" in terms.expansions
