@@ -5,17 +5,11 @@ Vectors come from a fake embedding (fixed directions per text), so what is neare
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import chromadb
-import httpx
 import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
@@ -24,6 +18,7 @@ from app.composition import Services
 from app.settings import COLLECTIONS
 from knowledge.vector_store import EF_SEARCH, ChromaDenseIndex, DenseDocument, open_chroma_client
 from tests.conftest import make_settings
+from tests.support.chroma_server import running_chroma_server
 
 
 class _DirectionEmbeddings(Embeddings):
@@ -45,38 +40,10 @@ class _DirectionEmbeddings(Embeddings):
         return (v / np.linalg.norm(v)).tolist()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chroma_server_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    executable = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    if not Path(executable).exists():
-        pytest.skip("the chroma command (from the chromadb package) is not installed")
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen(
-        [executable, "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma server did not start within 30 s")
+    with running_chroma_server(tmp_path_factory.mktemp("chroma-server")) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.slow)])
