@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from bot.core.conversation import Conversation
 from knowledge.answer import compose_answer
@@ -14,8 +14,8 @@ from knowledge.results import Passage, SearchResult
 from storage.db import UnitOfWork, create_database_engine
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
-from storage.models import Base
 from storage.schema import upgrade_to_head
+from tests.support.postgres import empty_engine
 
 PASSAGES = {
     "p1": Passage("p1", "晋级逐级进行,不得跨级。", "客户经理晋级流程", "原则", "晋级.md", "processes", 2.0),
@@ -85,16 +85,8 @@ def both_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
         url = f"sqlite:///{tmp_path / 'both.sqlite3'}"
     else:
         url = request.getfixturevalue("postgres_scratch_url")  # skips, with the reason, without a server
-    engine = create_database_engine(url)
-    upgrade_to_head(engine)
-    if engine.dialect.name == "postgresql":
-        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-        with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    try:
+    with empty_engine(url) as engine:
         yield engine
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from storage.db import UnitOfWork, create_database_engine
-from storage.models import Base
 from storage.schema import upgrade_to_head
-from tests.support.postgres import PostgresUnavailable, create_scratch_database, drop_database
+from tests.support.postgres import PostgresUnavailable, create_scratch_database, drop_database, empty_engine
 
 
 @pytest.fixture(scope="session")
@@ -47,16 +46,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """The engine the app would build, schema upgraded to head, every table empty."""
-    engine = create_database_engine(database_url)
-    upgrade_to_head(engine)
-    if engine.dialect.name == "postgresql":  # the scratch database is shared by the session's tests
-        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-        with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    try:
+    with empty_engine(database_url) as engine:
         yield engine
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 POSTGRES_ADMIN_URL = os.environ.get("COACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -37,3 +39,23 @@ def drop_database(name: str) -> None:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@contextmanager
+def empty_engine(url: str) -> Iterator[Engine]:
+    """The engine the app would build on `url`, schema upgraded to head, every table empty (a scratch PostgreSQL
+    database is shared by a session's tests, so it is truncated), disposed afterwards."""
+    from storage.db import create_database_engine
+    from storage.models import Base
+    from storage.schema import upgrade_to_head
+
+    engine = create_database_engine(url)
+    upgrade_to_head(engine)
+    if engine.dialect.name == "postgresql":
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
