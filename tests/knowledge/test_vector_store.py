@@ -12,6 +12,8 @@ from pathlib import Path
 import chromadb
 import numpy as np
 import pytest
+from chromadb.api.models.Collection import Collection
+from chromadb.errors import ChromaError
 from langchain_core.embeddings import Embeddings
 
 from app.composition import Services
@@ -169,6 +171,21 @@ def test_collections_get_the_configured_hnsw_search_breadth(client, name):
     assert stored["space"] == "cosine"
     ChromaDenseIndex(client=client, embeddings=_DirectionEmbeddings(), name=name, collections=["cases"], ef_search=321)
     assert client.get_collection(f"{name}.cases").configuration["hnsw"]["ef_search"] == 321
+
+
+def test_a_store_that_refuses_the_new_search_breadth_still_opens(client, name, monkeypatch, caplog):
+    _index(client, name)
+
+    def busy(self, **_: object) -> None:
+        raise ChromaError("database is locked")
+
+    monkeypatch.setattr(Collection, "modify", busy)
+    index = ChromaDenseIndex(
+        client=client, embeddings=_DirectionEmbeddings(), name=name, collections=COLLECTIONS, ef_search=321
+    )
+    index.add(PASSAGES)
+    assert set(index.search("1 0 0", k=1)) == {"course-nearest"}
+    assert "ef_search=321" in caplog.text
 
 
 def test_services_move_an_embedded_single_collection_store_when_they_open_it(tmp_path):
