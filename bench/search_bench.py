@@ -42,13 +42,13 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -59,14 +59,26 @@ if str(REPO) not in sys.path:  # `python bench/search_bench.py` without an insta
 
 import jieba  # noqa: E402
 import numpy as np  # noqa: E402
+from chromadb.api.shared_system_client import SharedSystemClient  # noqa: E402
+from langchain_core.embeddings import Embeddings  # noqa: E402
 
 from app.composition import Services  # noqa: E402
 from app.settings import COLLECTIONS, Settings, load_settings  # noqa: E402
 from ingest.pipeline import find_files  # noqa: E402
 from ingest.report import IngestReport  # noqa: E402
+from knowledge.abstention import AbstentionPolicy  # noqa: E402
+from knowledge.embeddings import E5Embeddings, model_slug  # noqa: E402
 from knowledge.lexical_index import IndexedPassage, LexicalIndex  # noqa: E402
+from knowledge.search import KnowledgeSearch, SearchOptions  # noqa: E402
 from knowledge.tokenizer import Tokenizer  # noqa: E402
-from knowledge.vector_store import ChromaDenseIndex, DenseDocument, dense_text, open_chroma_client  # noqa: E402
+from knowledge.vector_store import (  # noqa: E402
+    EF_SEARCH,
+    ChromaDenseIndex,
+    DenseDocument,
+    DenseIndex,
+    dense_text,
+    open_chroma_client,
+)
 from storage.knowledge_repository import ChunkRecord  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -219,6 +231,24 @@ def time_and_collect(
         results.append(fn(item))
         samples.append(time.perf_counter() - started)
     return samples, results
+
+
+def time_interleaved(
+    fns: Sequence[Callable[[Any], Any]], items: Sequence[Any], *, warmup: int = 3
+) -> list[list[float]]:
+    """Seconds per call of each fn(item), the fns taking turns on every item (first one first on even items), so
+    a change in the machine's load weighs on all of them alike."""
+    for item in items[:warmup]:
+        for fn in fns:
+            fn(item)
+    samples: list[list[float]] = [[] for _ in fns]
+    for n, item in enumerate(items):
+        order = range(len(fns)) if n % 2 == 0 else reversed(range(len(fns)))
+        for i in order:
+            started = time.perf_counter()
+            fns[i](item)
+            samples[i].append(time.perf_counter() - started)
+    return samples
 
 
 def folder_mb(path: Path) -> float:
@@ -735,33 +765,6 @@ def _end_to_end_at_size(
 LEGACY_COLLECTION = "bench-one-collection"  # the layout before: every passage in one collection, filtered by metadata
 
 
-class _RowsAsLists(Sequence[list[float]]):
-    """An (n, dim) float32 array seen as rows of Python floats.
-
-    `ChromaDenseIndex.add_vectors` turns each row into `list(row)`; rows of a NumPy array would become lists of
-    np.float32, which chromadb 1.5 rejects. Converting lazily keeps 100k × 384 Python floats out of memory.
-    """
-
-    def __init__(self, array: np.ndarray) -> None:
-        self._array = array
-
-    def __len__(self) -> int:
-        return len(self._array)
-
-    @overload
-    def __getitem__(self, index: int) -> list[float]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[list[float]]: ...  # type: ignore[override]
-
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]
-        return self._array[index].tolist()
-
-    def __iter__(self) -> Iterator[list[float]]:
-        for row in self._array:
-            yield row.tolist()
-
-
 def _unit_rows(array: np.ndarray) -> np.ndarray:
     return (array / np.linalg.norm(array, axis=-1, keepdims=True)).astype(np.float32)
 
@@ -802,11 +805,14 @@ class ExactNeighbours:
         scores = self.vectors @ query
         if only:
             scores = np.where(np.isin(self.collections, list(only)), scores, -np.inf)
-        return {self.ids[i] for i in np.argpartition(-scores, k)[:k]}
+        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
+        return {self.ids[i] for i in top if np.isfinite(scores[i])}
 
 
-def recall(found: Sequence[set[str]], truth: Sequence[set[str]], k: int) -> float:
-    return float(np.mean([len(f & t) / k for f, t in zip(found, truth, strict=True)])) if found else float("nan")
+def recall(found: Sequence[set[str]], truth: Sequence[set[str]]) -> float:
+    """Mean share of the exact neighbours found (fewer than k when a filter's collections hold fewer)."""
+    shares = [len(f & t) / len(t) for f, t in zip(found, truth, strict=True) if t]
+    return float(np.mean(shares)) if shares else float("nan")
 
 
 def build_one_collection(client: Any, documents: Sequence[DenseDocument], vectors: np.ndarray) -> Any:
@@ -844,7 +850,7 @@ def _dense_at_size(
     index = services.dense
     assert isinstance(index, ChromaDenseIndex)
     documents = [DenseDocument(p.chunk_id, p.collection, p.text) for p in passages]
-    _, insert_s = timed(lambda: index.add_vectors(documents, _RowsAsLists(vectors)))
+    _, insert_s = timed(lambda: index.add_vectors(documents, vectors))
     res.add("dense", f"insert {label} (add_vectors)", n / insert_s, "vectors/s", baseline=base.get("insert"), vs=vs)
     client = open_chroma_client(mode="embedded", path=settings.chroma_dir, host="", port=1)
     legacy, legacy_s = timed(lambda: build_one_collection(client, documents, vectors))
@@ -853,25 +859,36 @@ def _dense_at_size(
 
     _, warm_s = timed(services.warm_up)  # schema, lexical index from the pickle, the model
     res.add("default", f"warm-up {label} (index + model)", warm_s, "s")
-    e2e = res.add_latency(
+    before_search = _search_with(services, _SingleCollectionDense(legacy, _every_core(services.embeddings)))
+    now_samples, before_samples = time_interleaved(
+        [
+            lambda q: services.search.search(q[0], k=5, collections=q[1]),
+            lambda q: before_search.search(q[0], k=5, collections=q[1]),
+        ],
+        queries,
+    )
+    weight = settings.retrieval.dense_weight
+    before_e2e = res.add_latency(
         "default",
-        f"services.search {label}, default config (dense {settings.retrieval.dense_weight})",
-        time_each(lambda q: services.search.search(q[0], k=5, collections=q[1]), queries),
+        f"services.search {label}, dense {weight} as before",
+        before_samples,
         baseline=lexical,
         vs="lexical only",
         stats=("p50", "p95", "max"),
     )
+    e2e = res.add_latency(
+        "default",
+        f"services.search {label}, default config (dense {weight})",
+        now_samples,
+        baseline=before_e2e,
+        vs="before",
+        stats=("p50", "p95", "max"),
+    )
+    res.add(
+        "default", f"services.search {label}, default config p95 / lexical only p95", e2e["p95"] / lexical["p95"], "×"
+    )
     candidates = settings.retrieval.candidates
-    embed = services.embeddings.embed_query
-    parts = {
-        "embed": res.add_latency(
-            "default",
-            f"query embedding alone ({settings.embedding.model.removeprefix('builtin:')})",
-            time_each(lambda q: embed(q[0]), queries),
-            baseline=base.get("embed"),
-            vs=vs,
-        )
-    }
+    parts = {"embed": _query_embedding(res, services, queries, base=base, vs=vs)}
     for kind, subset in _by_filter(queries).items():
         parts[f"dense {kind}"] = res.add_latency(
             "default",
@@ -880,9 +897,85 @@ def _dense_at_size(
             baseline=base.get(f"dense {kind}"),
             vs=vs,
         )
-    by_vector = _dense_by_vector(res, label, legacy, documents, vectors, queries, k=candidates, base=base, vs=vs)
+    layouts = {"before": legacy.query, "now": index.search_by_vector}
+    by_vector = _dense_by_vector(res, label, layouts, documents, vectors, queries, k=candidates, base=base, vs=vs)
     services.engine.dispose()
+    by_vector |= _ef_search_what_ifs(res, label, settings, documents, vectors, queries, k=candidates, now=by_vector)
     return {"insert": n / insert_s, "e2e": e2e} | parts | by_vector
+
+
+class _SingleCollectionDense:
+    """The dense side as it was before (for the comparison only): one Chroma collection, a `where` filter on the
+    knowledge collection, documents + metadatas + distances asked for (LangChain's similarity_search_with_score),
+    the question embedded on every core."""
+
+    def __init__(self, collection: Any, embeddings: Embeddings) -> None:
+        self._collection = collection
+        self._embeddings = embeddings
+
+    def search(self, question: str, *, k: int, collections: Sequence[str] | None = None) -> dict[str, float]:
+        where = {"collection": {"$in": list(collections)}} if collections else None
+        vector = self._embeddings.embed_query(question)
+        hits = self._collection.query(query_embeddings=[vector], n_results=k, where=where, include=_ALL)
+        return {i: 1.0 - float(d) for i, d in zip(hits["ids"][0], hits["distances"][0], strict=True)}
+
+    def add(self, documents: Sequence[DenseDocument]) -> None:
+        raise NotImplementedError("read-only comparison")
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        raise NotImplementedError("read-only comparison")
+
+    def all_ids(self) -> set[str]:
+        raise NotImplementedError("read-only comparison")
+
+    def heartbeat(self) -> None:
+        return None
+
+
+def _every_core(embeddings: Embeddings) -> Embeddings:
+    """e5 embedding questions on every core (as before); any other model as configured."""
+    if isinstance(embeddings, E5Embeddings):
+        return E5Embeddings(engine=embeddings._load(), query_threads=0)
+    return embeddings
+
+
+def _search_with(services: Services, dense: DenseIndex) -> KnowledgeSearch:
+    """The configured search (same lexical index, database, options) with another dense side."""
+    r = services.settings.retrieval
+    return KnowledgeSearch(
+        tokenizer=services.tokenizer,
+        lexical=services.search._lexical,
+        dense=dense,
+        uow=services.uow,
+        repository=services.repository,
+        abstention=AbstentionPolicy(min_coverage=r.min_coverage),
+        options=SearchOptions(candidates=r.candidates, dense_weight=r.dense_weight),
+    )
+
+
+def _query_embedding(
+    res: Results, services: Services, queries: Sequence[Query], *, base: dict[str, Any], vs: str
+) -> dict[str, float]:
+    """The question's embedding alone; for e5, also on every core (OpenMP) against the configured one thread."""
+    model = model_label(services.settings)
+    embeddings = services.embeddings
+    summary = res.add_latency(
+        "default",
+        f"query embedding alone ({model})",
+        time_each(lambda q: embeddings.embed_query(q[0]), queries),
+        baseline=base.get("embed"),
+        vs=vs,
+    )
+    if isinstance(embeddings, E5Embeddings):
+        every_core = _every_core(embeddings)
+        res.add_latency(
+            "default",
+            f"query embedding alone, {os.cpu_count()} OpenMP threads",
+            time_each(lambda q: every_core.embed_query(q[0]), queries),
+            baseline=summary,
+            vs=f"{embeddings.query_threads} thread",
+        )
+    return summary
 
 
 def _by_filter(queries: Sequence[Query]) -> dict[str, list[Query]]:
@@ -892,10 +985,13 @@ def _by_filter(queries: Sequence[Query]) -> dict[str, list[Query]]:
     }
 
 
+Item = tuple[np.ndarray, list[str] | None]  # a query vector and its collection filter
+
+
 def _dense_by_vector(
     res: Results,
     label: str,
-    legacy: Any,
+    layouts: dict[str, Callable[..., Any]],
     documents: Sequence[DenseDocument],
     vectors: np.ndarray,
     queries: Sequence[Query],
@@ -904,42 +1000,135 @@ def _dense_by_vector(
     base: dict[str, Any],
     vs: str,
 ) -> dict[str, Any]:
-    """Chroma alone, queried by vector (no model): latency and recall@k against the exact neighbours, for the
-    layout before (one collection, a `where` filter), and querying it unfiltered with a larger k then filtering."""
+    """Chroma alone, queried by vector (no model), with recall@k against the exact neighbours: the layout before
+    (one collection; a `where` filter, asking for what LangChain asks), the current one (`search_by_vector`), and
+    the one collection queried unfiltered with a larger k, then filtered. Each is also printed against the
+    layout before on the same queries."""
     exact = ExactNeighbours(vectors, [d.chunk_id for d in documents], np.array([d.collection for d in documents]))
     items = list(zip(near_queries(vectors, len(queries), seed=7), [q[1] for q in queries], strict=True))
-    filtered = [item for item in items if item[1]]
-    unfiltered = [item for item in items if not item[1]]
     truth = {id(item): exact.top(item[0], item[1], k) for item in items}
+    one, now = layouts["before"], layouts["now"]
 
-    def legacy_query(item: tuple[np.ndarray, list[str] | None], *, n_results: int, include: list[str]) -> set[str]:
-        vector, only = item
-        where = {"collection": {"$in": only}} if only else None
-        hits = legacy.query(query_embeddings=[vector], n_results=n_results, where=where, include=include)
-        return set(hits["ids"][0])
+    def before(item: Item, *, include: list[str]) -> set[str]:
+        where = {"collection": {"$in": item[1]}} if item[1] else None
+        return set(one(query_embeddings=[item[0]], n_results=k, where=where, include=include)["ids"][0])
 
-    def post_filtered(item: tuple[np.ndarray, list[str] | None], *, n_results: int) -> set[str]:
-        vector, only = item
-        hits = legacy.query(query_embeddings=[vector], n_results=n_results, include=["metadatas", "distances"])
-        kept = [i for i, m in zip(hits["ids"][0], hits["metadatas"][0], strict=True) if m["collection"] in (only or ())]
-        return set(kept[:k])
+    def post_filtered(item: Item, *, n_results: int) -> set[str]:
+        hits = one(query_embeddings=[item[0]], n_results=n_results, include=["metadatas", "distances"])
+        only = item[1] or ()
+        return {i for i, m in zip(hits["ids"][0], hits["metadatas"][0], strict=True) if m["collection"] in only}
 
-    variants: list[tuple[str, list[tuple[np.ndarray, list[str] | None]], Callable[[Any], set[str]]]] = [
-        ("before: one collection, where filter", filtered, lambda i: legacy_query(i, n_results=k, include=_ALL)),
-        ("before: one collection, unfiltered", unfiltered, lambda i: legacy_query(i, n_results=k, include=_ALL)),
-        ("one collection, where filter, distances only", filtered, lambda i: legacy_query(i, n_results=k, include=_D)),
-        ("one collection, unfiltered, distances only", unfiltered, lambda i: legacy_query(i, n_results=k, include=_D)),
+    variants: list[tuple[str, str, Callable[[Item], set[str]], str]] = [
+        ("before: one collection, where filter", "filtered", partial(before, include=_ALL), ""),
+        ("before: one collection, unfiltered", "unfiltered", partial(before, include=_ALL), ""),
+        ("now: collection per knowledge collection", "filtered", lambda i: set(now(i[0], k=k, collections=i[1])), "f"),
+        ("now: all 4 collections, merged", "unfiltered", lambda i: set(now(i[0], k=k, collections=i[1])), "u"),
+        ("one collection, where filter, distances only", "filtered", partial(before, include=_D), "f"),
     ]
-    for factor in (4, 8):
-        variants.append(
-            (f"what-if: unfiltered k={factor * k}, then filter", filtered, partial(post_filtered, n_results=factor * k))
+    variants += [
+        (
+            f"what-if: one collection unfiltered k={f * k}, then filter",
+            "filtered",
+            partial(post_filtered, n_results=f * k),
+            "f",
         )
-    measured: dict[str, Any] = {}
-    for name, subset, query in variants:
+        for f in (4, 8)
+    ]
+    return _measure_variants(res, label, variants, items, truth, k=k, base=base, vs=vs)
+
+
+def _measure_variants(
+    res: Results,
+    label: str,
+    variants: Sequence[tuple[str, str, Callable[[Item], set[str]], str]],
+    items: Sequence[Item],
+    truth: dict[int, set[str]],
+    *,
+    k: int,
+    base: dict[str, Any],
+    vs: str,
+    before: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Latency (against the same-named row at the baseline size, or against the layout before: "f"/"u") and
+    recall@k of each variant over the filtered or the unfiltered queries."""
+    subsets = {"filtered": [i for i in items if i[1]], "unfiltered": [i for i in items if not i[1]]}
+    measured: dict[str, Any] = dict(before or {})
+    reference = {"f": "before: one collection, where filter", "u": "before: one collection, unfiltered"}
+    for name, kind, query, against in variants:
+        subset = subsets[kind]
         samples, found = time_and_collect(query, subset)
-        measured[name] = res.add_latency("by vector", f"{label} {name}", samples, baseline=base.get(name), vs=vs)
-        res.add("by vector", f"{label} {name}: recall@{k}", recall(found, [truth[id(i)] for i in subset], k), "")
+        compare = (measured.get(reference[against]), "before") if against else (base.get(name), vs)
+        measured[name] = res.add_latency(
+            "by vector", f"{label} {name} ({kind})", samples, baseline=compare[0], vs=compare[1]
+        )
+        res.add("by vector", f"{label} {name}: recall@{k}", recall(found, [truth[id(i)] for i in subset]), "")
     return measured
+
+
+def _ef_search_what_ifs(
+    res: Results,
+    label: str,
+    settings: Settings,
+    documents: Sequence[DenseDocument],
+    vectors: np.ndarray,
+    queries: Sequence[Query],
+    *,
+    k: int,
+    now: dict[str, Any],
+) -> dict[str, Any]:
+    """The current layout reopened with other HNSW ef_search values (Chroma applies a changed ef_search when it
+    next loads the collection: the client cache is cleared in between), against the configured one."""
+    exact = ExactNeighbours(vectors, [d.chunk_id for d in documents], np.array([d.collection for d in documents]))
+    items = list(zip(near_queries(vectors, len(queries), seed=7), [q[1] for q in queries], strict=True))
+    truth = {id(item): exact.top(item[0], item[1], k) for item in items}
+    measured: dict[str, Any] = {}
+    for ef in (ef for ef in (100, 200, 400) if ef != EF_SEARCH):
+        index = _reopen(settings, ef_search=ef)
+        search = partial(_as_ids, index.search_by_vector, k)
+        variants = [
+            (f"what-if: ef_search {ef} (now {EF_SEARCH})", "filtered", search, "f"),
+            (f"what-if: ef_search {ef}, all 4 merged", "unfiltered", search, "u"),
+        ]
+        reference = {
+            "before: one collection, where filter": now["now: collection per knowledge collection"],
+            "before: one collection, unfiltered": now["now: all 4 collections, merged"],
+        }
+        measured |= _measure_variants(res, label, variants, items, truth, k=k, base={}, vs="", before=reference)
+    _reopen(settings, ef_search=EF_SEARCH)  # leave the store as configured
+    return {name: value for name, value in measured.items() if name.startswith("what-if")}
+
+
+def _as_ids(search: Callable[..., dict[str, float]], k: int, item: Item) -> set[str]:
+    return set(search(item[0], k=k, collections=item[1]))
+
+
+def _reopen(settings: Settings, *, ef_search: int) -> ChromaDenseIndex:
+    """The configured store through a fresh Chroma client, its collections set to `ef_search`."""
+    name = f"knowledge-{model_slug(settings.embedding.model)}"
+    for attempt in range(20):
+        SharedSystemClient.clear_system_cache()  # the next client loads the collections with what is stored
+        gc.collect()
+        client = open_chroma_client(mode="embedded", path=settings.chroma_dir, host="", port=1)
+        index = ChromaDenseIndex(
+            client=client, embeddings=_NoModel(), name=name, collections=COLLECTIONS, ef_search=ef_search
+        )
+        stored = {
+            (client.get_collection(f"{name}.{c}").configuration.get("hnsw") or {}).get("ef_search") for c in COLLECTIONS
+        }
+        if stored == {ef_search} and attempt > 0:  # set, and loaded by a client opened after it was set
+            return index
+        time.sleep(0.5)  # the store was busy (Chroma compacting what was just written): try again
+    raise RuntimeError(f"could not set ef_search={ef_search} on {settings.chroma_dir}")
+
+
+class _NoModel(Embeddings):
+    """Proves no model runs where queries are by vector."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise RuntimeError("queried by vector: nothing is embedded")
+
+    def embed_query(self, text: str) -> list[float]:
+        raise RuntimeError("queried by vector: nothing is embedded")
 
 
 _ALL = ["documents", "metadatas", "distances"]  # what LangChain's similarity_search asks Chroma for

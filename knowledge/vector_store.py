@@ -2,7 +2,7 @@
 
 Chroma stays inside this module; the rest of the code sees the `DenseIndex` Protocol. A question limited to some
 knowledge collections queries only theirs, so Chroma never evaluates a metadata filter: at 100,000 passages a
-`where` filter made each query 30–70× slower than the same query unfiltered (bench/README.md, search_bench.py).
+`where` filter made a Chroma query ~60× slower than the same query unfiltered (148 vs 2.3 ms p50; bench/README.md).
 """
 
 from __future__ import annotations
