@@ -59,6 +59,65 @@ class KnowledgeState(Base):
     generation: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class StagedDocument(Base):
+    """A document an ingest is writing in batches: not searchable until its last batch is in and it is swapped
+    into knowledge_documents in one transaction. A stopped ingest resumes from the batches stored here."""
+
+    __tablename__ = "knowledge_staged_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection: Mapped[str] = mapped_column(String(32))
+    source_path: Mapped[str] = mapped_column(String(1024))
+    source_name: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(512))
+    chunk_count: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+
+    __table_args__ = (Index("uq_staged_document_source", "collection", "source_path", unique=True),)
+
+
+class StagedChunk(Base):
+    """A passage of a staged document, as it will be stored, with the key of its vector in embedding_vectors."""
+
+    __tablename__ = "knowledge_staged_chunks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staged_document_id: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_staged_documents.id", ondelete="CASCADE"), index=True
+    )
+    collection: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    section: Mapped[str] = mapped_column(String(512))
+    text: Mapped[str] = mapped_column(Text)
+    words: Mapped[str] = mapped_column(Text)
+    bigrams: Mapped[str] = mapped_column(Text)
+    embedding_key: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class EmbeddingVector(Base):
+    """A staged passage's vector under one embedding model, keyed by the hash of the text embedded: a resumed
+    ingest reuses it instead of running the model again. Rows no staged passage refers to are deleted."""
+
+    __tablename__ = "embedding_vectors"
+
+    model: Mapped[str] = mapped_column(String(255), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, native order
+
+
+class IngestLockHolder(Base):
+    """Who holds a collection's ingest lock (the lock itself is a PostgreSQL advisory lock or a file lock):
+    written by the holder when it gets the lock, shown to an ingest that has to wait."""
+
+    __tablename__ = "ingest_lock_holders"
+
+    collection: Mapped[str] = mapped_column(String(32), primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime]
+
+
 class Learner(Base):
     """A person in the programme. Roles: learner, trainer, supervisor, admin (see bot/core/roles.py)."""
 
