@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--prune", action="store_true", help="移除文件已不存在的文档")
     p.add_argument("--json", action="store_true", help="以 JSON 输出报告")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-wait", action="store_true", help="另一个导入正在写这个库时不等待,直接退出")
 
     p = sub.add(
         "setup-content",

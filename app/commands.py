@@ -20,15 +20,32 @@ if TYPE_CHECKING:
     from knowledge.answer import MobileAnswer
 
 
+INGEST_BUSY_EXIT = 75  # EX_TEMPFAIL: `coach ingest --no-wait` found another ingest of the collection running
+
+
 def _print_json(payload: object) -> None:
     print(json.dumps(payload, ensure_ascii=False))
 
 
 def cmd_ingest(args: argparse.Namespace, services: Services) -> int:
+    from zoneinfo import ZoneInfo
+
+    from ingest.report import busy_message
+    from storage.ingest_lock import IngestBusy
+
     missing = [str(p) for p in args.paths if not p.exists()]
-    report = services.ingest_pipeline().run(
-        args.paths, collection=args.collection, prune=args.prune, progress=not args.no_progress and sys.stderr.isatty()
-    )
+    try:  # progress: a bar on a terminal, lines otherwise (stderr)
+        report = services.ingest_pipeline().run(
+            args.paths,
+            collection=args.collection,
+            prune=args.prune,
+            progress=not args.no_progress,
+            wait=not args.no_wait,
+        )
+    except IngestBusy as busy:
+        zone = ZoneInfo(services.settings.app.time_zone)
+        print(busy_message(busy.collection, busy.holder, zone=zone), file=sys.stderr)
+        return INGEST_BUSY_EXIT
     if report.changed:
         services.search  # noqa: B018 — build and cache the lexical index now, not at the first question
     if args.json:

@@ -126,6 +126,10 @@ class Services:
             dense=self.dense,
             chunk_chars=self.settings.retrieval.chunk_chars,
             max_bytes=self.settings.ingest.max_file_mb * 1024 * 1024,
+            embeddings=self.embeddings if self.dense is not None else None,
+            embedding_model=self.settings.embedding.model,
+            batch_passages=self.settings.ingest.batch_passages,
+            time_zone=ZoneInfo(self.settings.app.time_zone),
             on_changed=self._forget_search,
         )
 

@@ -80,6 +80,7 @@ class AnswerSettings(_Section):
 
 class IngestSettings(_Section):
     max_file_mb: int = Field(default=50, ge=1, le=2048)
+    batch_passages: int = Field(default=200, ge=1, le=100_000)
 
 
 class TelegramSettings(_Section):

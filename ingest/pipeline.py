@@ -1,47 +1,67 @@
-"""Ingest as typed stages: find files → extract → clean and chunk → tokenise → store and index.
+"""Ingest as typed stages: find files → extract → clean and chunk → tokenise and embed in batches → complete.
 
-The database is the source of truth and is written in one transaction per run. Dense vectors are added
-before the commit and old ones removed after it; `reconcile_dense_index` repairs Chroma after any crash
-between the two, and search never shows an id the database does not hold. So a failed run leaves the
-knowledge base as it was.
+One ingest at a time per collection (`storage.ingest_lock`: a PostgreSQL advisory lock, a file lock on SQLite).
+Each changed document is staged: its passages and their vectors are committed `batch_passages` at a time into
+staging tables that search never reads, so a stopped run (even SIGKILL) keeps what it stored and the next run
+resumes there, reusing the stored vectors. When the last batch is in, the document's vectors go to the dense
+index and one transaction swaps the staged document in for the old version: learners see a document whole or
+not at all. On failure only the vectors this run added are removed (an id another run had added stays), and
+`reconcile_dense_index` repairs the collection's dense side after any crash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from pathlib import Path
 
+import numpy as np
+from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from ingest.chunking import chunk_document
 from ingest.extractors import SUPPORTED_EXTENSIONS, ExtractionError, extract_document
+from ingest.progress import PassageProgress, SilentProgress, StderrProgress
 from ingest.quality import measure_passages
-from ingest.report import FileOutcome, IngestReport
+from ingest.report import FileOutcome, IngestReport, Status, waiting_message
 from knowledge.tokenizer import Tokenizer
 from knowledge.vector_store import DenseDocument, DenseIndex, dense_text
 from storage.db import UnitOfWork, utc_now
+from storage.ingest_lock import LockHolder, ingest_lock
 from storage.knowledge_repository import ChunkRecord, KnowledgeRepository
+from storage.staged_ingest_repository import StagedIngestRepository, StagedPassage
 
 log = logging.getLogger(__name__)
 # Part of every document's hash: bump it when extraction, cleaning or chunking changes, so the next
 # ingest re-reads every file instead of keeping passages made the old way.
 PIPELINE_VERSION = "6"
+BATCH_PASSAGES = 200  # passages per committed batch (`ingest.batch_passages`): ~25 s of e5-small on 2 cores
+
+
+@dataclass(frozen=True)
+class PreparedPassage:
+    """A passage of a changed file before tokenising: where it sits and what it says."""
+
+    chunk_id: str
+    position: int
+    section: str
+    text: str
 
 
 @dataclass(frozen=True)
 class PreparedDocument:
-    """A changed file, extracted and chunked, ready to store."""
+    """A changed file, extracted and chunked, ready to stage."""
 
     source_path: str
     source_name: str
     content_hash: str
     title: str
-    chunks: tuple[ChunkRecord, ...]
+    passages: tuple[PreparedPassage, ...]
     replaces: tuple[str, ...]
-    status: str
 
 
 def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
@@ -68,8 +88,17 @@ def chunk_id_for(collection: str, source_path: str, content_hash: str, position:
     return f"{origin}-{content_hash[:10]}-{position:05d}"
 
 
+def embedding_key(text: str) -> str:
+    """What a cached vector is keyed by (with the model): the hash of the exact text embedded."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _vector_bytes(vector: Sequence[float]) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
 class IngestPipeline:
-    """Runs an incremental, idempotent ingest of files into one collection."""
+    """Runs an incremental, idempotent, resumable ingest of files into one collection."""
 
     def __init__(
         self,
@@ -80,35 +109,72 @@ class IngestPipeline:
         dense: DenseIndex | None,
         chunk_chars: int,
         max_bytes: int,
+        embeddings: Embeddings | None = None,
+        embedding_model: str = "",
+        batch_passages: int = BATCH_PASSAGES,
+        time_zone: tzinfo = UTC,
         on_changed: Callable[[], None] = lambda: None,
     ) -> None:
+        if dense is not None and (embeddings is None or not embedding_model):
+            raise ValueError("a dense index needs the embeddings (and their model name) to embed passages with")
         self._uow = uow
         self._repository = repository
+        self._staged = StagedIngestRepository()
         self._tokenizer = tokenizer
         self._dense = dense
+        self._embeddings = embeddings
+        self._model = embedding_model
         self._chunk_chars = chunk_chars
         self._max_bytes = max_bytes
+        self._batch = batch_passages
+        self._zone = time_zone
         self._on_changed = on_changed
 
     def run(
-        self, paths: Sequence[Path], *, collection: str, prune: bool = False, progress: bool = False
+        self,
+        paths: Sequence[Path],
+        *,
+        collection: str,
+        prune: bool = False,
+        progress: bool | PassageProgress = False,
+        wait: bool = True,
+        on_wait: Callable[[LockHolder | None], None] | None = None,
     ) -> IngestReport:
+        """Ingest under the collection's lock: waits for another ingest of it (`on_wait` is told who holds it;
+        by default a line on stderr), or raises `storage.ingest_lock.IngestBusy` when `wait` is false."""
+        tell = on_wait or (lambda holder: print(waiting_message(collection, holder, zone=self._zone), file=sys.stderr))
+        with ingest_lock(self._uow.engine, collection, wait=wait, on_wait=tell):
+            return self._run(paths, collection=collection, prune=prune, progress=progress)
+
+    def _run(
+        self, paths: Sequence[Path], *, collection: str, prune: bool, progress: bool | PassageProgress
+    ) -> IngestReport:
+        passages: PassageProgress = (
+            progress if not isinstance(progress, bool) else (StderrProgress() if progress else SilentProgress())
+        )
+        show_files = progress is True and sys.stderr.isatty()
         files, problems = find_files(paths)
         report = IngestReport(collection, list(problems))
-        prepared: list[PreparedDocument] = []
-        for path in tqdm(files, desc=f"ingest {collection}", unit="file", disable=not progress):
+        texts: list[str] = []
+        changed = False
+        for path in tqdm(files, desc=f"ingest {collection}", unit="file", disable=not show_files):
             outcome, document = self._prepare(path, collection)
             report.outcomes.append(outcome)
             if document is not None:
-                prepared.append(document)
-        report.quality = measure_passages(chunk.text for document in prepared for chunk in document.chunks)
-        removed = self._gone_documents(collection, files) if prune else []
-        if prepared or removed:
-            self._store(collection, prepared, removed)
-            report.outcomes += [FileOutcome(path, "removed") for path, _ in removed]
+                self._ingest_document(collection, document, passages)
+                texts += [p.text for p in document.passages]
+                changed = True
+        report.quality = measure_passages(texts)
+        removed = self._remove_gone(collection, files) if prune else []
+        report.outcomes += [FileOutcome(path, "removed") for path in removed]
+        with self._uow.begin() as session:
+            self._staged.prune_vectors(session)
+        if changed or removed:
             self._on_changed()
         if self._dense is not None:  # repair what an earlier crash, or a run with the dense side off, left
-            reconcile_dense_index(uow=self._uow, repository=self._repository, dense=self._dense)
+            reconcile_dense_index(
+                uow=self._uow, repository=self._repository, dense=self._dense, collections=[collection]
+            )
         return report
 
     def _prepare(self, path: Path, collection: str) -> tuple[FileOutcome, PreparedDocument | None]:
@@ -120,7 +186,11 @@ class IngestPipeline:
         content_hash = hashlib.sha256(PIPELINE_VERSION.encode() + data).hexdigest()
         with self._uow.read() as session:
             existing = self._repository.find_document(session, collection=collection, source_path=source)
+            staged = self._staged.find(session, collection=collection, source_path=source)
         if existing is not None and existing.content_hash == content_hash and data:
+            if staged is not None:  # a stopped run of another version of the file: nothing to resume
+                with self._uow.begin() as session:
+                    self._staged.discard(session, collection=collection, source_path=source)
             return FileOutcome(source, "unchanged", len(existing.chunk_ids)), None
         try:
             extracted = extract_document(path, max_bytes=self._max_bytes)
@@ -130,84 +200,147 @@ class IngestPipeline:
         chunks = chunk_document(extracted, chunk_chars=self._chunk_chars)
         if not chunks:
             return FileOutcome(source, "skipped", reason="清洗后没有可用的文字", code="empty"), None
-        records = tuple(
-            self._record(collection, source, content_hash, c.position, c.section, c.text, extracted.title)
+        prepared = tuple(
+            PreparedPassage(chunk_id_for(collection, source, content_hash, c.position), c.position, c.section, c.text)
             for c in chunks
         )
-        status = "updated" if existing is not None else "added"
+        status: Status = "updated" if existing is not None else "added"
         document = PreparedDocument(
-            source, path.name, content_hash, extracted.title, records, existing.chunk_ids if existing else (), status
+            source, path.name, content_hash, extracted.title, prepared, existing.chunk_ids if existing else ()
         )
-        return FileOutcome(source, status, len(records)), document  # type: ignore[arg-type]
+        return FileOutcome(source, status, len(prepared)), document
 
-    def _record(
-        self, collection: str, source: str, content_hash: str, position: int, section: str, text: str, title: str
-    ) -> ChunkRecord:
+    def _ingest_document(self, collection: str, document: PreparedDocument, progress: PassageProgress) -> None:
+        """Stage the document's passages a batch at a time (resuming a stopped run), then complete it."""
+        with self._uow.begin() as session:
+            staged = self._staged.start(
+                session,
+                collection=collection,
+                source_path=document.source_path,
+                source_name=document.source_name,
+                content_hash=document.content_hash,
+                title=document.title,
+                chunk_count=len(document.passages),
+                now=utc_now(),
+            )
+        todo = [p for p in document.passages if p.chunk_id not in staged.stored_ids]
+        large = len(todo) > self._batch
+        if large:
+            progress.start(document.source_name, total=len(document.passages), done=len(document.passages) - len(todo))
+        try:
+            for start in range(0, len(todo), self._batch):
+                batch = [self._staged_passage(collection, document, p) for p in todo[start : start + self._batch]]
+                vectors = self._embed_missing(
+                    [p.embedding_key for p in batch], [self._dense_text(document, p.chunk) for p in batch]
+                )
+                with self._uow.begin() as session:
+                    self._staged.add_passages(session, staged_id=staged.staged_id, passages=batch)
+                    self._staged.store_vectors(session, model=self._model, vectors=vectors)
+                if large:
+                    progress.advance(len(batch))
+        finally:
+            if large:
+                progress.finish()
+        self._complete(collection, document, staged.staged_id)
+
+    def _staged_passage(self, collection: str, document: PreparedDocument, passage: PreparedPassage) -> StagedPassage:
         # The title and heading are indexed with the text (a question names the topic: 「晋升流程」).
-        words, bigrams = self._tokenizer.document_tokens("\n".join(p for p in (title, section, text) if p))
-        return ChunkRecord(
-            chunk_id=chunk_id_for(collection, source, content_hash, position),
+        words, bigrams = self._tokenizer.document_tokens(
+            "\n".join(p for p in (document.title, passage.section, passage.text) if p)
+        )
+        chunk = ChunkRecord(
+            chunk_id=passage.chunk_id,
             collection=collection,
-            position=position,
-            section=section,
-            text=text,
+            position=passage.position,
+            section=passage.section,
+            text=passage.text,
             words=tuple(words),
             bigrams=tuple(bigrams),
         )
+        return StagedPassage(chunk, embedding_key(self._dense_text(document, chunk)))
 
-    def _gone_documents(self, collection: str, present: list[Path]) -> list[tuple[str, tuple[str, ...]]]:
-        present_paths = {str(p) for p in present}
+    @staticmethod
+    def _dense_text(document: PreparedDocument, chunk: ChunkRecord | PreparedPassage) -> str:
+        return dense_text(title=document.title, section=chunk.section, text=chunk.text)
+
+    def _embed_missing(self, keys: Sequence[str], texts: Sequence[str]) -> dict[str, bytes]:
+        """Vectors for the keys not cached yet (a text that repeats is embedded once); {} without a dense side."""
+        if self._dense is None or self._embeddings is None:
+            return {}
         with self._uow.read() as session:
-            documents = self._repository.list_documents(session, collection=collection)
-        return [
-            (d.source_path, d.chunk_ids)
-            for d in documents
-            if d.source_path not in present_paths and not Path(d.source_path).exists()
-        ]
+            cached = self._staged.vectors(session, model=self._model, keys=keys)
+        wanted = {k: t for k, t in zip(keys, texts, strict=True) if k not in cached}
+        if not wanted:
+            return {}
+        vectors = self._embeddings.embed_documents(list(wanted.values()))
+        return {k: _vector_bytes(v) for k, v in zip(wanted, vectors, strict=True)}
 
-    def _store(
-        self, collection: str, prepared: list[PreparedDocument], removed: list[tuple[str, tuple[str, ...]]]
-    ) -> None:
-        new_ids = [c.chunk_id for d in prepared for c in d.chunks]
+    def _complete(self, collection: str, document: PreparedDocument, staged_id: int) -> None:
+        """The document's vectors into the dense index, then one transaction makes it searchable."""
+        ids = [p.chunk_id for p in document.passages]
+        added: set[str] = set()
         if self._dense is not None:
-            self._dense.add(
-                [
-                    DenseDocument(c.chunk_id, c.collection, dense_text(title=d.title, section=c.section, text=c.text))
-                    for d in prepared
-                    for c in d.chunks
-                ]
-            )
+            dense_docs = [
+                DenseDocument(p.chunk_id, collection, self._dense_text(document, p)) for p in document.passages
+            ]
+            keys = [embedding_key(d.text) for d in dense_docs]
+            with self._uow.read() as session:
+                cached = self._staged.vectors(session, model=self._model, keys=keys)
+            missing = [i for i, k in enumerate(keys) if k not in cached]  # dropped meanwhile by another ingest
+            if missing:
+                cached |= self._embed_missing([keys[i] for i in missing], [dense_docs[i].text for i in missing])
+            vectors = np.stack([np.frombuffer(cached[k], dtype=np.float32) for k in keys])
+            already = self._dense.present(ids)
+            self._dense.add_vectors(dense_docs, vectors)
+            added = set(ids) - already
         try:
-            now = utc_now()
             with self._uow.begin() as session:
-                for doc in prepared:
-                    self._repository.replace_document(
-                        session,
-                        collection=collection,
-                        source_path=doc.source_path,
-                        source_name=doc.source_name,
-                        content_hash=doc.content_hash,
-                        title=doc.title,
-                        chunks=doc.chunks,
-                        now=now,
-                    )
-                for source_path, _ in removed:
-                    self._repository.delete_document(session, collection=collection, source_path=source_path)
+                self._staged.complete(session, staged_id=staged_id, now=utc_now())
                 self._repository.bump_generation(session)
         except Exception:
-            if self._dense is not None:
-                self._dense.delete(new_ids)
+            if self._dense is not None and added:  # only what this run put there: another run's vectors stay
+                self._dense.delete(sorted(added))
             raise
-        stale = {i for d in prepared for i in d.replaces} | {i for _, ids in removed for i in ids}
-        if self._dense is not None and stale - set(new_ids):
-            self._dense.delete(sorted(stale - set(new_ids)))
+        stale = set(document.replaces) - set(ids)
+        if self._dense is not None and stale:
+            self._dense.delete(sorted(stale))
+
+    def _remove_gone(self, collection: str, present: list[Path]) -> list[str]:
+        """Drop the documents (and staged versions) whose files are gone; returns the removed documents' paths."""
+        present_paths = {str(p) for p in present}
+
+        def gone(path: str) -> bool:
+            return path not in present_paths and not Path(path).exists()
+
+        with self._uow.read() as session:
+            documents = [
+                d for d in self._repository.list_documents(session, collection=collection) if gone(d.source_path)
+            ]
+            staged = [path for path in self._staged.staged_paths(session, collection=collection) if gone(path)]
+        if not documents and not staged:
+            return []
+        with self._uow.begin() as session:
+            for path in staged:
+                self._staged.discard(session, collection=collection, source_path=path)
+            for d in documents:
+                self._repository.delete_document(session, collection=collection, source_path=d.source_path)
+            if documents:
+                self._repository.bump_generation(session)
+        stale = sorted(i for d in documents for i in d.chunk_ids)
+        if self._dense is not None and stale:
+            self._dense.delete(stale)
+        return [d.source_path for d in documents]
 
 
-def reconcile_dense_index(*, uow: UnitOfWork, repository: KnowledgeRepository, dense: DenseIndex) -> tuple[int, int]:
-    """Make the dense index hold exactly the database's chunks; returns (removed, added)."""
+def reconcile_dense_index(
+    *, uow: UnitOfWork, repository: KnowledgeRepository, dense: DenseIndex, collections: Sequence[str] | None = None
+) -> tuple[int, int]:
+    """Make the dense index hold exactly the database's chunks (of the given collections, else all); returns
+    (removed, added). An ingest reconciles only its own collection: another collection's ingest may have put
+    vectors in whose transaction has not committed yet."""
     with uow.read() as session:
-        stored = repository.all_chunk_ids(session)
-        indexed = dense.all_ids()
+        stored = repository.all_chunk_ids(session, collections=collections)
+        indexed = dense.all_ids(collections)
         missing = sorted(stored - indexed)
         passages = repository.get_passages(session, missing)
     extra = sorted(indexed - stored)

@@ -4,9 +4,11 @@ for `--json`."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, tzinfo
 from typing import Literal
 
 from ingest.quality import PassageQuality
+from storage.ingest_lock import LockHolder
 
 Status = Literal["added", "updated", "unchanged", "skipped", "removed"]
 _STATUS_ZH = {"added": "新增", "updated": "更新", "unchanged": "未变", "skipped": "跳过", "removed": "移除"}
@@ -66,3 +68,23 @@ class IngestReport:
             )
         lines += [f"  跳过 {o.path}: {o.reason}" for o in self.outcomes if o.status == "skipped"]
         return lines
+
+
+def lock_holder_text(holder: LockHolder | None, *, zone: tzinfo) -> str:
+    """Who holds an ingest lock, as a person reads it (the start time in the programme's time zone)."""
+    if holder is None:
+        return "另一个导入"
+    started = holder.started_at.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    return f"另一个导入(主机 {holder.host},进程 {holder.pid},{started} 开始)"
+
+
+def waiting_message(collection: str, holder: LockHolder | None, *, zone: tzinfo) -> str:
+    return (
+        f"[{collection}] {lock_holder_text(holder, zone=zone)}正在写入这个知识库,等它结束后再开始……"
+        "(不想等可以加 --no-wait)"
+    )
+
+
+def busy_message(collection: str, holder: LockHolder | None, *, zone: tzinfo) -> str:
+    holder_text = lock_holder_text(holder, zone=zone)
+    return f"[{collection}] {holder_text}正在写入这个知识库;本次没有导入(--no-wait),请稍后再试。"

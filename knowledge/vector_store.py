@@ -53,9 +53,19 @@ class DenseIndex(Protocol):
 
     def add(self, documents: Sequence[DenseDocument]) -> None: ...
 
+    def add_vectors(self, documents: Sequence[DenseDocument], vectors: np.ndarray | Sequence[Sequence[float]]) -> None:
+        """Store vectors embedded earlier (an ingest's staged batches), one per document."""
+        ...
+
     def delete(self, chunk_ids: Sequence[str]) -> None: ...
 
-    def all_ids(self) -> set[str]: ...
+    def present(self, chunk_ids: Sequence[str]) -> set[str]:
+        """Which of these ids the index holds."""
+        ...
+
+    def all_ids(self, collections: Sequence[str] | None = None) -> set[str]:
+        """Every id held, or those of the given knowledge collections."""
+        ...
 
     def heartbeat(self) -> None:
         """Raises when the store cannot be reached (readiness checks)."""
@@ -143,8 +153,16 @@ class ChromaDenseIndex:
             for chroma in self._collections.values():
                 chroma.delete(ids=ids[start : start + PAGE])
 
-    def all_ids(self) -> set[str]:
-        return {i for chroma in self._collections.values() for i in chroma.get(include=[])["ids"]}
+    def present(self, chunk_ids: Sequence[str]) -> set[str]:
+        ids = list(chunk_ids)
+        found: set[str] = set()
+        for start in range(0, len(ids), PAGE):
+            for chroma in self._collections.values():
+                found.update(chroma.get(ids=ids[start : start + PAGE], include=[])["ids"])
+        return found
+
+    def all_ids(self, collections: Sequence[str] | None = None) -> set[str]:
+        return {i for chroma in self._targets(collections) for i in chroma.get(include=[])["ids"]}
 
     def search(self, question: str, *, k: int, collections: Sequence[str] | None = None) -> dict[str, float]:
         targets = self._targets(collections)

@@ -133,8 +133,12 @@ class KnowledgeRepository:
         for row in session.execute(query.execution_options(yield_per=batch)):
             yield row.id, row.collection, row.words, row.bigrams
 
-    def all_chunk_ids(self, session: Session) -> set[str]:
-        return set(session.scalars(select(KnowledgeChunk.id)))
+    def all_chunk_ids(self, session: Session, *, collections: Sequence[str] | None = None) -> set[str]:
+        """Every stored chunk id, or those of the given collections."""
+        query = select(KnowledgeChunk.id)
+        if collections is not None:
+            query = query.where(KnowledgeChunk.collection.in_(list(collections)))
+        return set(session.scalars(query))
 
     def get_passages(self, session: Session, chunk_ids: Iterable[str]) -> dict[str, StoredPassage]:
         ids = list(chunk_ids)
