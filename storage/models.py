@@ -239,6 +239,22 @@ class ProcessedUpdate(Base):
     chat: Mapped[str] = mapped_column(String(64))  # where the replies went
     processed_at: Mapped[datetime] = mapped_column(index=True)  # `coach db prune` deletes by age
     replies: Mapped[str | None] = mapped_column(Text, default=None)  # sent again if the update is re-delivered
+    # Channels that answer the callback first and send the replies through an API afterwards (WeCom): how many
+    # of the rendered messages went out, when all of them had, and until when one worker holds the sending.
+    sent_parts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    send_lease_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ChannelAccessToken(Base):
+    """An API access token shared by every worker of a channel (WeCom's lasts 7,200 s): fetched by one, read by all."""
+
+    __tablename__ = "channel_access_tokens"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)  # channel:corp:app
+    token: Mapped[str] = mapped_column(String(512), default="")
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    fetched_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class QuizSetRecord(Base):
