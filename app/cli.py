@@ -48,6 +48,12 @@ def _global_options(*, suppress: bool) -> argparse.ArgumentParser:
     options.add_argument(
         "--data-dir", type=Path, default=default, help="程序写入的所有文件放在这个目录 (或 COACH_DATA_DIR)"
     )
+    options.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="出错时显示完整的错误追踪 (默认只显示说明,追踪写入 数据目录/logs/faults.log)",
+    )
     return options
 
 
@@ -219,8 +225,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.commands import dispatch
     from app.logging_setup import configure_logging
 
-    configure_logging(level=settings.logging.level, json_format=settings.logging.json_format)
-    return dispatch(args, settings)
+    configure_logging(level="DEBUG" if args.debug else settings.logging.level, json_format=settings.logging.json_format)
+    try:
+        return dispatch(args, settings)
+    except Exception as exc:  # a storage fault becomes one Chinese message (app/fault_messages.py); a bug re-raises
+        from app.fault_messages import report_fault
+
+        code = report_fault(exc, settings=settings, command=args.command, debug=args.debug)
+        if code is None:
+            raise
+        return code
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from storage.faults import FaultKind, classify_storage_error
+
 
 class BackupError(RuntimeError):
     """A backup or restore could not be done; the message says why (in Chinese, for the operator)."""
@@ -81,6 +83,16 @@ def _check_sqlite_file(path: Path) -> None:
         raise BackupError(f"{path} 不是 PocketCoach 的数据库备份 (没有 alembic_version 表)")
 
 
+def _unreadable_source(path: Path, exc: sqlite3.DatabaseError) -> str:
+    fault = classify_storage_error(exc)
+    if fault is not None and fault.kind is FaultKind.CORRUPT:
+        return (
+            f"数据库文件 {path} 已损坏,无法备份 ({exc});"
+            "请停止机器人,用 coach db restore 备份文件 --yes 从最近的备份恢复"
+        )
+    return f"无法读取数据库文件 {path} ({exc});请检查这个文件和它所在目录的权限"
+
+
 def backup(database_url: str, target: Path) -> BackupResult:
     """Write a consistent copy of the database to `target` (replacing an older backup there)."""
     kind = make_url(database_url).get_backend_name()
@@ -90,8 +102,11 @@ def backup(database_url: str, target: Path) -> BackupResult:
             source_path = _sqlite_path(database_url)
             if not source_path.is_file():
                 raise BackupError(f"数据库文件不存在: {source_path}")
-            with sqlite3.connect(source_path) as source, sqlite3.connect(partial) as copy:
-                source.backup(copy)
+            try:
+                with sqlite3.connect(source_path) as source, sqlite3.connect(partial) as copy:
+                    source.backup(copy)
+            except sqlite3.DatabaseError as exc:
+                raise BackupError(_unreadable_source(source_path, exc)) from exc
             _check_sqlite_file(partial)
         elif kind == "postgresql":
             _run_pg_tool("pg_dump", "--format=custom", "--no-owner", f"--file={partial}", _libpq_url(database_url))
@@ -101,6 +116,25 @@ def backup(database_url: str, target: Path) -> BackupResult:
     finally:
         partial.unlink(missing_ok=True)
     return BackupResult(target, kind, target.stat().st_size)
+
+
+def _replace_damaged_file(source: Path, target: Path) -> Path:
+    """A damaged database cannot be written through SQLite: the backup's copy takes its place as a file, the damaged
+    file (and its journal) is kept beside it as `<name>.damaged`. Returns where the damaged file went."""
+    partial = _temporary_beside(target)
+    try:
+        shutil.copyfile(source, partial)
+        _check_sqlite_file(partial)
+        kept = target.with_name(f"{target.name}.damaged")
+        os.replace(target, kept)
+        for suffix in ("-wal", "-shm"):  # a stale WAL would be replayed into the restored file
+            journal = target.with_name(target.name + suffix)
+            if journal.exists():
+                os.replace(journal, kept.with_name(kept.name + suffix))
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return kept
 
 
 def restore(database_url: str, source: Path) -> BackupResult:
@@ -113,8 +147,14 @@ def restore(database_url: str, source: Path) -> BackupResult:
         target = _sqlite_path(database_url)
         target.parent.mkdir(parents=True, exist_ok=True)
         # The backup API writes the whole database in one go under SQLite's own locking, WAL included.
-        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as backup_db, sqlite3.connect(target) as live:
-            backup_db.backup(live)
+        try:
+            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as backup_db, sqlite3.connect(target) as live:
+                backup_db.backup(live)
+        except sqlite3.DatabaseError as exc:
+            fault = classify_storage_error(exc)
+            if fault is None or fault.kind is not FaultKind.CORRUPT:
+                raise
+            _replace_damaged_file(source, target)
     elif kind == "postgresql":
         _run_pg_tool(
             "pg_restore",

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
 WRITE_OPTION = "coach_write_transaction"
 
 
@@ -18,16 +23,37 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def read_only_sqlite_uri(path: Path) -> str | None:
+    """A read-only SQLite URI for an existing file this process may not write (a read-only data folder or file),
+    None when it may.
+
+    SQLite cannot open a WAL database read-only unless its `-shm` file exists (another process has it open, and
+    sees our reads consistently through it); without one, `immutable=1` reads the file as it is."""
+    if not path.is_file() or (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        return None
+    shared_memory = path.with_name(path.name + "-shm")
+    mode = "mode=ro" if shared_memory.is_file() else "immutable=1"
+    return f"file:{quote(str(path.resolve()))}?{mode}"
+
+
 def create_database_engine(url: str) -> Engine:
-    """An engine for SQLite (folder created, WAL, foreign keys on) or PostgreSQL."""
+    """An engine for SQLite (folder created, WAL, foreign keys on; read-only when the file cannot be written, so
+    searches still work) or PostgreSQL."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        path = Path(url.removeprefix("sqlite:///"))
+        read_only = None if "?" in url else read_only_sqlite_uri(path)
+        if read_only is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+        else:  # the engine keeps the plain URL (the file's path is read from it); only connecting differs
+            log.warning("database %s cannot be written here: opened read-only (searches work, changes fail)", path)
+            engine = create_engine(url, creator=lambda: sqlite3.connect(read_only, uri=True, timeout=30))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            if read_only is None:  # the journal mode is stored in the file: a read-only connection keeps it
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
             # pysqlite would start no transaction before a SAVEPOINT, so releasing a savepoint that came first

@@ -27,6 +27,7 @@ from bot.core.registration import DEFAULT_INVITE_VALID_FOR, LEVEL_TOKEN_PREFIX, 
 from bot.core.reply_codec import decode_replies, encode_replies
 from bot.core.roles import Role
 from storage.db import UnitOfWork, utc_now
+from storage.faults import describe_storage_error
 from storage.interaction_repository import InteractionRepository, UpdateClaim
 from storage.learner_repository import LearnerRecord, LearnerRepository
 
@@ -78,8 +79,10 @@ class Conversation:
         except DataError:  # bad input the cleaning let through is the sender's problem, not an outage
             log.warning("data refused by the database while handling %s", inbound.kind, exc_info=True)
             return Outcome((TextReply(texts.BAD_INPUT),))
-        except (OperationalError, DBAPIError):
-            log.error("database unavailable while handling %s", inbound.kind, exc_info=True)
+        except (OperationalError, DBAPIError) as exc:
+            # one line per failed message while the database is away (the traceback only at DEBUG)
+            log.error("database unavailable while handling %s: %s", inbound.kind, describe_storage_error(exc))
+            log.debug("database error while handling %s", inbound.kind, exc_info=True)
             return Outcome((TextReply(texts.DATABASE_DOWN),))
 
     def provision(
