@@ -24,6 +24,7 @@ from bot.core.ports import KnowledgeLookup
 from bot.core.quiz_chat import QuizChat
 from bot.core.record_chat import RecordChat
 from bot.core.registration import DEFAULT_INVITE_VALID_FOR, LEVEL_TOKEN_PREFIX, Registrar
+from bot.core.reminder_chat import ReminderChat
 from bot.core.reply_codec import decode_replies, encode_replies
 from bot.core.roles import Role
 from storage.db import UnitOfWork, utc_now
@@ -44,6 +45,7 @@ class Conversation:
     interactions: InteractionRepository
     quizzes: QuizChat | None = None
     records: RecordChat | None = None
+    reminders: ReminderChat | None = None
     clock: Callable[[], datetime] = utc_now
     new_token: Callable[[], str] = lambda: secrets.token_urlsafe(12)
     invite_valid_for: timedelta = DEFAULT_INVITE_VALID_FOR
@@ -177,5 +179,6 @@ class Conversation:
             new_token=self.new_token,
             invite_valid_for=self.invite_valid_for,
             time_zone=self.time_zone,
+            reminders=self.reminders,
         )
         return routing.Call(services, session, learner, now, **request)

@@ -21,6 +21,7 @@ from storage.learner_repository import LearnerRecord, LearnerRepository
 from storage.record_repository import RecordRepository
 
 RadarRenderer = Callable[..., bytes]
+StreakLine = Callable[[Session, int, datetime], str]  # 「🔥 已连续练习 N 天」 (bot/core/reminder_chat.py)
 RADAR = "radar"  # the renderer name a stored /record reply redraws its picture with
 RATED_INSTRUMENTS = {  # instruments an assessor rates 1–3 (no items to answer in chat)
     competency: tuple(p.instrument for p in PROGRAMME_INSTRUMENTS if p.competency == competency and p.items is None)
@@ -33,6 +34,7 @@ class RecordChat:
     records: RecordRepository
     learners: LearnerRepository
     render_radar: RadarRenderer | None = None
+    streak_line: StreakLine | None = None
 
     def show(self, session: Session, learner: LearnerRecord, *, now: datetime) -> list[Reply]:
         cycle = half_year_cycle(now)
@@ -45,7 +47,8 @@ class RecordChat:
             job_level=job_level,
             last_promotion_cycle=last_cycle,
         )
-        replies: list[Reply] = [TextReply(view.text)]
+        streak = f"\n\n{self.streak_line(session, learner.learner_id, now)}" if self.streak_line else ""
+        replies: list[Reply] = [TextReply(view.text + streak)]
         if self.render_radar is not None:
             target = view.assessment.next_level or job_level
             drawing = {"learner_name": learner.name, "levels": dict(view.levels), "target_level": target}

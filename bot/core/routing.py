@@ -23,6 +23,7 @@ from bot.core.lookup import QuickLookup
 from bot.core.messages import Notice, Reply, TextReply
 from bot.core.quiz_chat import QuizChat
 from bot.core.record_chat import RecordChat
+from bot.core.reminder_chat import ReminderChat
 from bot.core.roles import ROLE_NAMES_ZH, Role
 from knowledge.answer import COLLECTION_NAMES
 from storage.interaction_repository import InteractionRepository
@@ -48,6 +49,7 @@ class Services:
     new_token: Callable[[], str]
     invite_valid_for: timedelta
     time_zone: tzinfo  # times shown to people
+    reminders: ReminderChat | None = None  # /remind and the daily question (bot/core/reminder_chat.py)
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,14 @@ def _needs_records(handle: Callable[[Call, RecordChat], list[Reply]]) -> Handler
     return handler
 
 
+def _needs_reminders(handle: Callable[[Call, ReminderChat], list[Reply]]) -> Handler:
+    def handler(call: Call) -> list[Reply]:
+        reminders = call.services.reminders
+        return [TextReply(texts.FEATURE_UNAVAILABLE)] if reminders is None else handle(call, reminders)
+
+    return handler
+
+
 def _help(call: Call) -> list[Reply]:
     extra = {
         Role.ADMIN: texts.HELP_ADMIN + texts.HELP_TRAINER + texts.HELP_SUPERVISOR,
@@ -198,6 +208,21 @@ def _review(call: Call, quizzes: QuizChat) -> list[Reply]:
     return quizzes.review(call.session, call.learner, call.button(), now=call.now)
 
 
+@_needs_reminders
+def _remind(call: Call, reminders: ReminderChat) -> list[Reply]:
+    return reminders.remind(call.session, call.learner, call.args, call.button(), now=call.now)
+
+
+@_needs_reminders
+def _remind_button(call: Call, reminders: ReminderChat) -> list[Reply]:
+    return reminders.press_setting(call.session, call.learner, dict(call.payload), now=call.now)
+
+
+@_needs_reminders
+def _daily_answer(call: Call, reminders: ReminderChat) -> list[Reply]:
+    return reminders.answer_daily(call.session, call.learner, dict(call.payload), now=call.now)
+
+
 @_needs_records
 def _record(call: Call, records: RecordChat) -> list[Reply]:
     return records.show(call.session, call.learner, now=call.now)
@@ -232,6 +257,7 @@ COMMANDS: dict[str, Route] = {
     "stop": Route(EVERYONE, _stop),
     "review": Route(EVERYONE, _review),
     "record": Route(EVERYONE, _record),
+    "remind": Route(EVERYONE, _remind),
     "rate": Route(ASSESSORS, _rate),
     "team": Route(ASSESSORS, _team),
     "grant": Route(ADMINS, _grant),
@@ -249,6 +275,9 @@ ACTIONS: dict[str, Route] = {
     "quiz_toggle": Route(EVERYONE, _quiz_button, reusable=True),
     "quiz_submit": Route(EVERYONE, _quiz_button, reusable=True),
     "review_answer": Route(EVERYONE, _quiz_button),
+    "review_start": Route(EVERYONE, _review),  # the mistake-notebook reminder's 开始复习
+    "remind_set": Route(EVERYONE, _remind_button),
+    "daily_answer": Route(EVERYONE, _daily_answer),
     "publish_confirm": Route(TRAINERS, _quiz_button),
     "open_source": Route(EVERYONE, _lookup_button, reusable=True),
     "more": Route(EVERYONE, _lookup_button, reusable=True),

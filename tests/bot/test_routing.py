@@ -8,26 +8,32 @@ handler (each has a reply only it gives); nothing ever falls through to another 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.core import texts
 from bot.core.conversation import Conversation
 from bot.core.messages import ChannelUser, Inbound, InboundFile, Notice, TextReply
+from bot.core.quiet_hours import QuietHours
 from bot.core.quiz_chat import QuizChat
 from bot.core.record_chat import RecordChat
+from bot.core.reminder_chat import ReminderChat
 from bot.core.roles import Role
 from bot.core.routing import ACTIONS, COMMANDS
+from bot.core.streaks import Streaks
 from quizzes.attempts import QuizAttempts
 from storage.db import UnitOfWork, create_database_engine
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
 from storage.quiz_repository import QuizRepository
 from storage.record_repository import RecordRepository
+from storage.reminder_repository import ReminderRepository
 from storage.schema import upgrade_to_head
 from tests.bot.conftest import FakeKnowledge
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 ALL = frozenset(Role)
 STAFF = frozenset({Role.TRAINER, Role.ADMIN})
 ASSESSORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -42,6 +48,7 @@ EXPECTED_ROLES = {
     "stop": ALL,
     "review": ALL,
     "record": ALL,
+    "remind": ALL,
     "rate": ASSESSORS,
     "team": ASSESSORS,
     "grant": frozenset({Role.ADMIN}),
@@ -51,6 +58,7 @@ EXPECTED_ROLES = {
 CANARY = "另一位学员问过的私密问题"  # asked by someone else, unanswered: only /unanswered may show it
 NEEDS_QUIZZES = {"quiz", "stop", "review"}
 NEEDS_RECORDS = {"record", "rate", "team"}
+NEEDS_REMINDERS = {"remind"}
 # What only each command's own handler answers (args chosen so nothing changes).
 OWN_REPLY: dict[str, Callable[[str], bool]] = {
     "start": lambda t: t.startswith("随身教练能做什么"),
@@ -62,6 +70,7 @@ OWN_REPLY: dict[str, Callable[[str], bool]] = {
     "stop": lambda t: t == texts.QUIZ_NOTHING_TO_STOP,
     "review": lambda t: t.startswith("错题本里今天没有"),
     "record": lambda t: "的认证记录" in t,
+    "remind": lambda t: t.startswith("提醒设置"),
     "rate": lambda t: t == texts.RATE_USAGE,
     "team": lambda t: t == texts.TEAM_NONE,
     "grant": lambda t: t == texts.GRANT_USAGE,
@@ -95,6 +104,11 @@ def _core(uow: UnitOfWork, *, wired: bool) -> Conversation:
         interactions=InteractionRepository(),
         quizzes=QuizChat(QuizAttempts(quizzes, RecordRepository()), quizzes) if wired else None,
         records=RecordChat(RecordRepository(), LearnerRepository()) if wired else None,
+        reminders=ReminderChat(
+            ReminderRepository(), quizzes, Streaks(ReminderRepository(), SHANGHAI), QuietHours(time(22), time(8))
+        )
+        if wired
+        else None,
         clock=lambda: datetime(2026, 11, 23, 9, 0),
     )
 
@@ -116,7 +130,7 @@ def test_every_command_for_every_role(database, command, role, wired):
     reply = _reply_text(core, USERS[role], f"/{command}")
     if role not in EXPECTED_ROLES[command]:
         assert reply == texts.NOT_ALLOWED.format(command=command)
-    elif not wired and command in NEEDS_QUIZZES | NEEDS_RECORDS:
+    elif not wired and command in NEEDS_QUIZZES | NEEDS_RECORDS | NEEDS_REMINDERS:
         assert reply == texts.FEATURE_UNAVAILABLE
     else:
         assert OWN_REPLY[command](reply), reply
@@ -157,6 +171,7 @@ def test_an_unknown_stored_button_action_is_refused(database):
 def test_every_button_action_the_core_makes_is_routed():
     made = {"quiz_all_levels", "quiz_pick", "quiz_answer", "quiz_toggle", "quiz_submit", "review_answer"}
     made |= {"publish_confirm", "open_source", "more", "rate"}
+    made |= {"review_start", "remind_set", "daily_answer"}  # the reminders' buttons (bot/core/reminder_plan.py)
     assert set(ACTIONS) == made
     assert ACTIONS["publish_confirm"].roles == STAFF
     assert all(route.roles == ALL for action, route in ACTIONS.items() if action != "publish_confirm")
