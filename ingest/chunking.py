@@ -75,13 +75,17 @@ def _blocks(heading: str | None, text: str) -> list[tuple[str, list[str]]]:
     return blocks
 
 
-def _units(block: Block, chunk_chars: int) -> list[str]:
+def _units(block: Block, chunk_chars: int, splitter: RecursiveCharacterTextSplitter) -> list[str]:
     """Texts that must not be cut apart: a lead-in with its items (repeated when a long list splits),
-    table rows with their column names (under the table's lead-in), a paragraph."""
+    table rows with their column names (under the table's lead-in), a paragraph. An item too long for any
+    chunk (a whole slide flattened behind one bullet: 4,656 characters in the corpus) is cut at sentence ends
+    like a paragraph, or only its first 500 characters would ever be read."""
     if isinstance(block, Paragraph):
         return [block.text]
     items = list(block.items) if isinstance(block, ListBlock) else render_table_rows(block)
     lead = block.lead_in
+    longest = int(chunk_chars * LIST_STRETCH) - len(lead)
+    items = [piece for item in items for piece in (splitter.split_text(item) if len(item) > longest else [item])]
     groups: list[list[str]] = [[]]
     size = len(lead)
     for item in items:
@@ -121,7 +125,7 @@ def _pack(blocks: list[Block], chunk_chars: int, splitter: RecursiveCharacterTex
     current: list[str] = []
     size = 0
     for block in blocks:
-        for unit in _units(block, chunk_chars):
+        for unit in _units(block, chunk_chars, splitter):
             pieces = splitter.split_text(unit) if isinstance(block, Paragraph) and len(unit) > chunk_chars else [unit]
             for piece in pieces:
                 if current and size + len(piece) + 1 > chunk_chars:

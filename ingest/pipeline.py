@@ -38,7 +38,7 @@ from storage.staged_ingest_repository import StagedIngestRepository, StagedPassa
 log = logging.getLogger(__name__)
 # Part of every document's hash: bump it when extraction, cleaning or chunking changes, so the next
 # ingest re-reads every file instead of keeping passages made the old way.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 BATCH_PASSAGES = 200  # passages per committed batch (`ingest.batch_passages`): ~25 s of e5-small on 2 cores
 
 

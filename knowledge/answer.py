@@ -59,7 +59,9 @@ def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: i
     footer = len("\n\n来源:\n") + sum(len(s.label()) + 1 for s in sources)
     budget = max(max_chars - footer, 120)
     kind = classify(result.query)
-    query = QueryShape.of(result.query, result.query_terms, kind, result.word_weights, result.bigram_weights)
+    query = QueryShape.of(
+        result.query, result.query_terms, kind, result.word_weights, result.bigram_weights, result.focus_terms
+    )
     units = {(u.passage, u.order): u for rank, p in enumerate(passages) for u in passage_units(p.text, rank)}
     scored = _scored_units(passages, query)
     if not scored:

@@ -69,6 +69,22 @@ def classify(question: str) -> QuestionType:
     return QuestionType(frozenset(kinds))
 
 
+_FOCUS = re.compile(
+    r"(?<!为)(?:哪几|哪些|哪[一二三四五六七八九十两]?|几|多少|什么|啥)(?:种|个|类|条|项|步|点|门|级|方面|位|家|份|样|大)?([\u3400-\u9fff]{1,6})"
+)
+_NOT_FOCUS = ("时候", "时间", "意思", "钱", "是", "的", "呢", "吗", "了", "呀", "啊")
+
+
+def focus_words(question: str, words: tuple[str, ...]) -> tuple[str, ...]:
+    """The thing the question asks to be named or counted: 「分几种身份」 → 身份, 「依据哪几条原则」 → 原则,
+    「上什么课」 → 课 — the first of its `words` right after the question word."""
+    found = _FOCUS.search(fold_for_search(question))
+    if found is None or found.group(1).startswith(_NOT_FOCUS):
+        return ()
+    after = found.group(1)
+    return tuple(w for w in words if len(w) > 1 and after.startswith(w))[:1]
+
+
 # A number a passage states: digits (with a unit or %) or a Chinese numeral before a measure word.
 NUMERIC = re.compile(
     r"\d+(?:\.\d+)?\s*(?:%|‰|元|万|亿|分|题|次|天|日|周|个月|月|年|小时|倍|人|个|项|级|档|条|步|星|:)?"

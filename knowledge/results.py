@@ -38,3 +38,4 @@ class SearchResult:
     key_terms: tuple[str, ...] = ()  # the question's words the index knows, most informative first
     word_weights: Mapping[str, float] = field(default_factory=dict)  # IDF of the question's words
     bigram_weights: Mapping[str, float] = field(default_factory=dict)  # IDF of its character bigrams
+    focus_terms: tuple[str, ...] = ()  # what it asks to be named or counted (「几种身份」 → 身份, 角色)

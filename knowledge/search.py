@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from knowledge.abstention import AbstentionPolicy, missing_entities
 from knowledge.fusion import fuse_scores
 from knowledge.lexical_index import LexicalIndex
+from knowledge.question_types import focus_words
 from knowledge.results import Passage, SearchResult
 from knowledge.tokenizer import Tokenizer
 from knowledge.vector_store import DenseIndex
@@ -81,7 +82,9 @@ class KnowledgeSearch:
         words, grams = self._lexical.weights(tuple(dict.fromkeys((*terms.words, *terms.key_words))), terms.bigrams)
         synonyms, _ = self._lexical.weights(terms.expansions, ())
         words |= {w: self._options.synonym_weight * idf for w, idf in synonyms.items() if w not in words}
-        return SearchResult(question, False, tuple(passages), terms.words, key_terms, words, grams)
+        focus = [(w, *self._tokenizer.synonyms.get(w, ())) for w in focus_words(question, terms.key_words)]
+        focus_terms = tuple(dict.fromkeys(t for group in focus for t in group))
+        return SearchResult(question, False, tuple(passages), terms.words, key_terms, words, grams, focus_terms)
 
     def passage(self, chunk_id: str) -> Passage | None:
         """One passage in full (for "open the source")."""

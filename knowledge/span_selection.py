@@ -26,6 +26,9 @@ _ADVICE = re.compile(r"要|应|先|再|可以|不要|别|不|必须|务必|尽�
 PASSAGE_WEIGHT = (1.0, 0.8, 0.65)  # the best passage counts most
 ITEM_NAME = re.compile(r"^(.{2,30}?)[::(（]")  # an item's name: the text before its colon or bracket
 TABLE_ROW = re.compile(rf"^- [^:{ROW_FIELD_SEP}]+:[^{ROW_FIELD_SEP}]*{ROW_FIELD_SEP}[^:{ROW_FIELD_SEP}]+:")  # 2+ fields
+FOCUS_FACTOR = 1.5  # a unit naming what the question asks to be named or counted (「几种身份」: 五个角色)
+COUNTED_FACTOR = 4.0  # … and counts it (「分为五个角色」 for 「分几种身份」)
+_COUNTED = r"(?:\d+|[一二两三四五六七八九十]+)\s*(?:种|个|类|条|项|步|点|门|级|大|方面|位|家|份|样)?\s*{}"
 TABLE_ROW_KEEP = 4  # a list or table longer than this keeps only the items the question names
 
 
@@ -39,6 +42,7 @@ class QueryShape:
     word_weights: Mapping[str, float] = field(default_factory=dict)
     bigram_weights: Mapping[str, float] = field(default_factory=dict)
     amount: AmountClass | None = None
+    focus: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -48,19 +52,28 @@ class QueryShape:
         kind: QuestionType,
         word_weights: Mapping[str, float] | None = None,
         bigram_weights: Mapping[str, float] | None = None,
+        focus: Sequence[str] = (),
     ) -> QueryShape:
         folded = fold_for_search(question)
         grams = {run[i : i + 2] for run in _CJK_RUN.findall(folded) for i in range(len(run) - 1)}
         kept = tuple(w for w in dict.fromkeys([*words, *(word_weights or {})]) if len(w) > 1 or not w.isascii())
-        return cls(kept, frozenset(grams), kind, word_weights or {}, bigram_weights or {}, amount_class(question))
+        return cls(
+            kept, frozenset(grams), kind, word_weights or {}, bigram_weights or {}, amount_class(question), tuple(focus)
+        )
 
 
 def overlap(text: str, query: QueryShape) -> float:
     """Question words found (weighted by IDF: 「EDI」 counts far more than 「三个阶段」; by length when no
-    weights are known), plus half the question bigrams found (jieba may cut a word differently)."""
+    weights are known), plus half the question bigrams found (jieba may cut a word differently). A word
+    counts once: 「来电提醒」 found does not count 「来电」, 「提醒」 and their bigrams again, or the topic every
+    passage shares outweighs the detail the question asks about (「BOSS里加了啥功能」)."""
     folded = fold_for_search(text)
-    word_score = sum(query.word_weights.get(w, len(w)) for w in query.words if w in folded)
-    gram_score = sum(query.bigram_weights.get(g, 1.0) for g in query.bigrams if g in folded)
+    found = [w for w in query.words if w in folded]
+    widest = [w for w in found if not any(w != other and w in other for other in found)]
+    word_score = sum(query.word_weights.get(w, len(w)) for w in widest)
+    gram_score = sum(
+        query.bigram_weights.get(g, 1.0) for g in query.bigrams if g in folded and not any(g in w for w in widest)
+    )
     return word_score + 0.5 * gram_score
 
 
@@ -98,6 +111,12 @@ def score_unit(unit: Unit, query: QueryShape, heading_bonus: float) -> float:
         factor *= 1.2
     if kind.wants(Kind.HOWTO) and _ADVICE.search(unit.full_text):
         factor *= 1.15
+    if query.focus:
+        folded = fold_for_search(unit.full_text)
+        if any(f in folded for f in query.focus):
+            factor *= FOCUS_FACTOR
+            if any(re.search(_COUNTED.format(re.escape(f)), folded) for f in query.focus):
+                factor *= COUNTED_FACTOR  # 「分为五个角色」 answers 「分几种身份」
     if _OUTLINE.search(unit.text) and not unit.is_list:
         factor *= 0.5
     return base * factor

@@ -164,3 +164,17 @@ def test_a_file_with_a_real_name_keeps_it(tmp_path: Path) -> None:
     path = tmp_path / "说明.txt"
     path.write_text("客户回访操作指引\n回访要在成交后三天内完成。\n", encoding="utf-8")
     assert extract_document(path).title == "说明"
+
+
+def test_one_bullet_holding_a_whole_flattened_slide_is_cut_at_sentence_ends() -> None:
+    # Scraped slides put a page behind one bullet (4,656 characters in the corpus): the item must not make one
+    # chunk of that size, or search ranks it by its length and a reply only ever reads its first part.
+    sentences = [
+        f"第{n}页讲的是客户经理在第{n}个环节要做的事情和要注意的问题,比如先确认需求再出方案。" for n in range(1, 40)
+    ]
+    text = "课程要点:\n• " + "".join(sentences) + "\n• 最后一条短的要点。"
+    chunks = chunk_document(_document(("课程", text)), chunk_chars=CHUNK_CHARS)
+    assert max(len(c.text) for c in chunks) <= CHUNK_CHARS * LIST_STRETCH
+    joined = "".join(c.text for c in chunks)
+    assert all(sentence in joined for sentence in sentences)  # nothing lost, every sentence whole somewhere
+    assert "最后一条短的要点" in joined

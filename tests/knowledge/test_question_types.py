@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.question_types import Kind, amount_class, classify
+from knowledge.question_types import Kind, amount_class, classify, focus_words
 
 N, D, L, DEF, R, H, Y = Kind.NUMBER, Kind.DURATION, Kind.LIST, Kind.DEFINITION, Kind.REASON, Kind.HOWTO, Kind.YESNO
 
@@ -148,3 +148,25 @@ def test_an_amount_is_asked_only_when_the_wording_asks_how_much(question: str, e
 def test_a_question_naming_its_unit_asks_for_a_number_in_it(question: str, expected: str | None) -> None:
     found = amount_class(question)
     assert (found.name if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "words", "focus"),
+    [
+        ("那个在线测评系统登进去分几种身份?", ("在线", "测评", "系统", "身份"), ("身份",)),
+        ("定客户经理岗位级别依据哪几条原则", ("客户经理", "岗位", "级别", "原则"), ("原则",)),
+        ("ISO9001内部审核分哪四个阶段", ("iso9001", "内部", "审核", "阶段"), ("阶段",)),
+        ("胜任力测评试点是在哪几个分公司做的", ("胜任力", "测评", "试点", "分公司"), ("分公司",)),
+    ],
+)
+def test_the_thing_a_question_asks_to_be_named_or_counted(
+    question: str, words: tuple[str, ...], focus: tuple[str, ...]
+) -> None:
+    assert focus_words(question, words) == focus
+
+
+@pytest.mark.parametrize(
+    "question", ["为什么老是出现飞单", "青海啥时候上线的业务推荐", "EDI是什么意思", "年功工资怎么算"]
+)
+def test_why_when_and_what_it_means_name_no_thing(question: str) -> None:
+    assert focus_words(question, ("飞单", "青海", "上线", "业务", "推荐", "edi", "年功", "工资", "时候", "意思")) == ()

@@ -16,7 +16,7 @@ from knowledge.answer import MobileAnswer, compose_answer
 from knowledge.answer_units import passage_units
 from knowledge.question_types import classify
 from knowledge.results import Passage, SearchResult
-from knowledge.span_selection import QueryShape, relevant_items, shorten_item
+from knowledge.span_selection import QueryShape, overlap, relevant_items, shorten_item
 
 CITE = re.compile(r"\[(\d+)\]$")
 
@@ -186,3 +186,33 @@ def test_one_huge_run_on_passage_is_cut_to_fit() -> None:
     assert answer.found
     assert len(answer.render_plain()) <= 600
     assert_every_line_is_cited_truthfully(answer, [run_on])
+
+
+def test_the_unit_that_counts_the_thing_asked_for_is_the_answer() -> None:
+    # 「分几种身份」 is answered by 「分为五个角色」, not by the sentences that merely talk about the system.
+    text = (
+        "公司开发了能力评估与认证在线测评系统,协助多家分公司实施测评。"
+        "在线测评系统根据登录用户的角色,为不同角色的用户提供不同的操作通道。"
+        "系统分为五个角色:考生、绩效管理员、上级主管、地市管理员、系统管理员。"
+    )
+    question = "在线测评系统分几种身份?"
+    words = {"在线": 2.0, "测评": 2.0, "系统": 1.5, "身份": 3.0}
+    plain = SearchResult(question, False, (passage(text),), tuple(words), tuple(words), words, {})
+    focused = SearchResult(question, False, (passage(text),), tuple(words), tuple(words), words, {}, ("身份", "角色"))
+    assert "考生" in compose_answer(focused).body.split("[1]")[0]
+    assert compose_answer(plain).body.split("[1]")[0] != compose_answer(focused).body.split("[1]")[0]
+
+
+def test_a_word_found_counts_once_not_again_through_its_parts() -> None:
+    # 「来电提醒」 found must not also count 「来电」「提醒」 and their bigrams: the topic every passage of a case
+    # shares would outweigh the detail the question asks about.
+    shape = QueryShape.of(
+        "来电提醒BOSS里加了啥功能",
+        ("来电", "提醒", "来电提醒", "boss", "功能"),
+        classify("来电提醒BOSS里加了啥功能"),
+        {"来电": 2.0, "提醒": 2.0, "来电提醒": 2.0, "boss": 4.0, "功能": 3.0},
+        {"来电": 2.0, "电提": 2.0, "提醒": 2.0},
+    )
+    assert overlap("来电提醒", shape) == pytest.approx(2.0)
+    assert overlap("来电", shape) == pytest.approx(2.0)  # its bigram lies inside the word found
+    assert overlap("后来在BOSS里加了推荐弹窗", shape) > overlap("先为来电提醒建投诉档案", shape)
