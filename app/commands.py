@@ -224,14 +224,10 @@ def _prune(services: Services, *, days: int) -> int:
 
 
 def cmd_run(args: argparse.Namespace, services: Services) -> int:
-    """Telegram when a token is configured, otherwise the console chat."""
-    if services.settings.telegram_bot_token is not None:
-        from bot.channels.telegram.application import run_telegram
+    """The chat `app.channel` names (see app.worker_runtime.choose_channel)."""
+    from app.worker_runtime import run_chat
 
-        return run_telegram(services, services.settings)
-    from bot.channels.console.chat import run_console_chat
-
-    return run_console_chat(services.conversation, files_dir=services.settings.data_dir / "console")
+    return run_chat(services)
 
 
 def cmd_users(args: argparse.Namespace, services: Services) -> int:

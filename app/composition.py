@@ -16,6 +16,7 @@ from storage.knowledge_repository import KnowledgeRepository
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from app.worker_runtime import ServicesWorker
     from bot.core.conversation import Conversation
     from ingest.pipeline import IngestPipeline
     from knowledge.answer import ExtractiveAnswerer, MobileAnswer
@@ -177,6 +178,13 @@ class Services:
             invite_valid_for=self.invite_valid_for,
             time_zone=ZoneInfo(self.settings.app.time_zone),
         )
+
+    @cached_property
+    def worker(self) -> ServicesWorker:
+        """What a channel's worker process runs on: warm-up, readiness, the background loops."""
+        from app.worker_runtime import ServicesWorker
+
+        return ServicesWorker(self)
 
     @property
     def invite_valid_for(self) -> timedelta:

@@ -26,6 +26,8 @@ class _Section(BaseModel):
 
 class AppSettings(_Section):
     time_zone: str = "Asia/Shanghai"  # where the programme's half-year cycles are cut (IANA name)
+    # which chat `coach run` opens; "auto": Telegram when TELEGRAM_BOT_TOKEN is set, else the console
+    channel: Literal["auto", "console", "telegram"] = "auto"
 
     @field_validator("time_zone")
     @classmethod

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
+from app import worker_runtime
 from app.composition import Services
 from bot.channels.telegram import application as telegram_app
 from bot.channels.telegram.application import (
@@ -547,7 +548,7 @@ async def test_polling_sets_the_menu_and_keeps_the_index_current_in_the_backgrou
         refreshers.append(every)
         running.set()
 
-    monkeypatch.setattr(telegram_app, "keep_search_current", keep_current)
+    monkeypatch.setattr(worker_runtime, "keep_search_current", keep_current)  # every channel's worker runs it
     api = FakeBotApi()
     app = build_application(
         services=services, settings=services.settings, request=OfflineRequest(api), updater_request=OfflineRequest(api)

@@ -4,12 +4,9 @@ timeouts, handlers, the command menu. Polling by default, a webhook when configu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 from collections.abc import Callable
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
@@ -26,14 +23,13 @@ from telegram.request import BaseRequest
 from app.settings import WEBHOOK_SECRET_HINT, Settings, webhook_secret_problem
 from bot.channels.telegram.handlers import ConversationPort, RetryPolicy, TelegramHandlers
 from bot.channels.telegram.polling import AcknowledgingPoller
-from bot.channels.telegram.webhook_server import Readiness, serve_webhook
+from bot.channels.telegram.webhook_server import WebhookServer
+from bot.channels.worker.http_server import Readiness
+from bot.channels.worker.lifecycle import WorkerHooks, run_http_worker, start_background, stop_on_signals
+from bot.channels.worker.tasks import SupervisedTasks
 from bot.core.uploads import UploadGate
-from storage.db import utc_now
-from storage.interaction_repository import InteractionRepository
+from storage.db import UnitOfWork
 from storage.learner_repository import LearnerRepository
-
-if TYPE_CHECKING:
-    from app.composition import Services
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +44,6 @@ CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 WRITE_TIMEOUT = 30.0
 POOL_TIMEOUT = 10.0
-PRUNE_EVERY_SECONDS = 6 * 3600.0  # workers forget old processed updates and buttons this often
-PRUNE_AFTER_DAYS = 30  # as `coach db prune`'s default; Telegram re-delivers for a day at most
 FLOOD_RETRIES = 2  # AIORateLimiter retries a request Telegram answered with "retry after"
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
 HANDLERS_KEY = "pocketcoach.handlers"  # bot_data slot: the TelegramHandlers, for the webhook worker
@@ -69,6 +63,19 @@ TOKEN_BEARING_LOGGERS = (
     "httpx",
     "httpcore",
 )
+
+
+class Services(Protocol):
+    """What the Telegram channel needs from the composition root (`app.composition.Services` is one)."""
+
+    @property
+    def uow(self) -> UnitOfWork: ...
+
+    @property
+    def conversation(self) -> ConversationPort: ...
+
+    @property
+    def worker(self) -> WorkerHooks: ...
 
 
 class TelegramSetupError(RuntimeError):
@@ -208,21 +215,25 @@ async def run_webhook_worker(
     on_listening: Callable[[int], None] | None = None,
 ) -> None:
     """One stateless webhook worker (see webhook_server): every state it needs is in the database."""
-    from app.health import readiness as check_readiness
-
     options = webhook_options(settings)
     tg = settings.telegram
-    refresher: list[asyncio.Task[None]] = []
+    hooks = services.worker
 
     async def readiness() -> Readiness:
-        return await asyncio.to_thread(check_readiness, services)
+        return await asyncio.to_thread(hooks.readiness)
 
-    async def warm_up() -> None:
-        # Schema check/upgrade and the knowledge index before the first update, not during it; then keep the
-        # index current in the background, so the first question after another process's ingest is not stale.
-        await asyncio.to_thread(services.warm_up)
-        refresher.append(asyncio.create_task(keep_search_current(services, refresh_interval(settings))))
-        refresher.append(asyncio.create_task(keep_tables_pruned(services)))
+    async def open_channel() -> None:
+        await application.initialize()
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+
+    async def close_channel() -> None:
+        try:
+            if application.running:
+                await application.stop()
+        finally:
+            await application.shutdown()
 
     async def register() -> None:
         await application.bot.set_webhook(
@@ -233,57 +244,27 @@ async def run_webhook_worker(
         )
 
     handlers: TelegramHandlers = application.bot_data[HANDLERS_KEY]
-    await serve_webhook(
+    server = WebhookServer(
         application,
-        undelivered=handlers.take_undelivered,
-        order=handlers.order,
-        listen=tg.webhook_listen,
-        port=tg.webhook_port,
         path=str(options["url_path"]),
         secret=options["secret_token"],  # type: ignore[arg-type]
         readiness=readiness,
-        warm_up=warm_up,
-        register=register if tg.webhook_register else None,
+        undelivered=handlers.take_undelivered,
+        order=handlers.order,
+    )
+    await run_http_worker(
+        server,
+        hooks=hooks,
+        name="Telegram webhook",
+        listen=tg.webhook_listen,
+        port=tg.webhook_port,
         drain_seconds=tg.drain_seconds,
+        open_channel=open_channel,
+        close_channel=close_channel,
+        register=register if tg.webhook_register else None,
         stop=stop,
         on_listening=on_listening,
     )
-    for task in refresher:
-        task.cancel()
-
-
-def refresh_interval(settings: Settings) -> float:
-    """How often the background refresher looks for another process's ingest (at least once a second)."""
-    return max(1.0, settings.retrieval.refresh_seconds)
-
-
-async def keep_search_current(services: Services, every: float) -> None:
-    """Touch the search every `every` seconds: a changed knowledge base starts its rebuild without a question."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await asyncio.to_thread(lambda: services.search)
-        except Exception:
-            log.warning("background knowledge refresh failed; will retry", exc_info=True)
-
-
-async def keep_tables_pruned(services: Services, *, every: float = PRUNE_EVERY_SECONDS) -> None:
-    """Forget processed updates and buttons older than PRUNE_AFTER_DAYS, at start and then every `every` seconds
-    (`coach db prune` does the same by hand). Several workers pruning at once only delete the same rows."""
-    repository = InteractionRepository()
-
-    def prune() -> tuple[int, int]:
-        with services.uow.begin() as session:
-            return repository.prune(session, before=utc_now() - timedelta(days=PRUNE_AFTER_DAYS))
-
-    while True:
-        try:
-            updates, buttons = await asyncio.to_thread(prune)
-            if updates or buttons:
-                log.info("pruned %d processed update(s) and %d button(s)", updates, buttons)
-        except Exception:
-            log.warning("pruning old updates and buttons failed; will retry", exc_info=True)
-        await asyncio.sleep(every)
 
 
 def run_telegram(services: Services, settings: Settings) -> int:
@@ -310,10 +291,7 @@ async def run_polling_worker(
     """Long polling (the default) until SIGTERM/SIGINT or `stop`: an update is confirmed to Telegram only after it
     was handled (see polling.AcknowledgingPoller); on stop, the updates in progress finish first."""
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests), or no signals
-            loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(stop)
     handlers: TelegramHandlers = application.bot_data[HANDLERS_KEY]
 
     async def process(update: Update) -> bool:
@@ -322,22 +300,18 @@ async def run_polling_worker(
 
     poller = AcknowledgingPoller(application, process=process, order=handlers.order)
     await application.initialize()
-    background: list[asyncio.Task[None]] = []
+    background = SupervisedTasks()
     try:
         if application.post_init is not None:
             await application.post_init(application)
         await application.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
         await application.start()
-        background = [
-            asyncio.create_task(keep_search_current(services, refresh_interval(settings))),
-            asyncio.create_task(keep_tables_pruned(services)),
-        ]
+        start_background(background, services.worker)
         log.info("polling for updates")
         await poller.run(stop)
         log.info("polling stopped: finishing %d update(s) in progress", len(poller.in_progress))
         await poller.drain(settings.telegram.drain_seconds)
         await application.stop()
     finally:
-        for task in background:
-            task.cancel()
+        await background.close()
         await application.shutdown()

@@ -20,13 +20,13 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.channels.telegram.polling import UpdateOrder
 from bot.channels.telegram.rendering import (
     parse_callback_data,
     render_caption,
     render_notice,
     render_text,
 )
+from bot.channels.worker.ordering import UpdateOrder
 from bot.core import texts
 from bot.core.messages import (
     ChannelUser,

@@ -14,43 +14,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
+from bot.channels.worker.ordering import UpdateOrder
+
 log = logging.getLogger(__name__)
 POLL_SECONDS = 25  # getUpdates long-poll timeout
 MAX_IN_FLIGHT = 64  # updates fetched and not yet finished before polling pauses
 IDLE_REPOLL_SECONDS = 0.25  # while updates are in progress, how soon to look for new ones
 REDELIVERY_TRIES = 3  # a reply that could not be sent is sent again (from the stored replies) this often
-
-
-class UpdateOrder:
-    """One user's updates one at a time, in arrival order (asyncio.Lock wakes waiters first come, first served);
-    different users' at the same time. A user's lock is forgotten once nobody waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def turn(self, key: Hashable) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
 
 
 def ordering_key(update: Update) -> Hashable:

@@ -1,0 +1,118 @@
+"""What runs when `coach run` starts: the channel (`app.channel`, or chosen from the secrets present) and, for a
+worker of any channel, the services behind it — warm-up, readiness, and the background loops every worker runs
+(`keep_search_current`, `keep_tables_pruned`) under `bot.channels.worker.tasks.SupervisedTasks`.
+
+Channels never import this module: they are handed a `ServicesWorker` (`Services.worker`) as their `WorkerHooks`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from app.settings import Settings
+from storage.db import utc_now
+from storage.interaction_repository import InteractionRepository
+
+if TYPE_CHECKING:
+    from app.composition import Services
+    from app.health import Readiness
+    from bot.channels.worker.tasks import LoopFactory
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY_SECONDS = 6 * 3600.0  # workers forget old processed updates and buttons this often
+PRUNE_AFTER_DAYS = 30  # as `coach db prune`'s default; channels re-deliver for a day at most
+
+
+class ServicesWorker:
+    """`bot.channels.worker.lifecycle.WorkerHooks` over the services of this process."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def warm_up(self) -> None:
+        self.services.warm_up()
+
+    def readiness(self) -> Readiness:
+        from app.health import readiness
+
+        return readiness(self.services)
+
+    def background(self) -> Sequence[tuple[str, LoopFactory]]:
+        services, every = self.services, refresh_interval(self.services.settings)
+        return (
+            ("keep_search_current", lambda: keep_search_current(services, every)),
+            ("keep_tables_pruned", lambda: keep_tables_pruned(services)),
+        )
+
+
+def refresh_interval(settings: Settings) -> float:
+    """How often the background refresher looks for another process's ingest (at least once a second)."""
+    return max(1.0, settings.retrieval.refresh_seconds)
+
+
+async def keep_search_current(services: Services, every: float) -> None:
+    """Touch the search every `every` seconds: a changed knowledge base starts its rebuild without a question."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(lambda: services.search)
+        except Exception:
+            log.warning("background knowledge refresh failed; will retry", exc_info=True)
+
+
+async def keep_tables_pruned(services: Services, *, every: float = PRUNE_EVERY_SECONDS) -> None:
+    """Forget processed updates and buttons older than PRUNE_AFTER_DAYS, at start and then every `every` seconds
+    (`coach db prune` does the same by hand). Several workers pruning at once only delete the same rows."""
+    repository = InteractionRepository()
+
+    def prune() -> tuple[int, int]:
+        with services.uow.begin() as session:
+            return repository.prune(session, before=utc_now() - timedelta(days=PRUNE_AFTER_DAYS))
+
+    while True:
+        try:
+            updates, buttons = await asyncio.to_thread(prune)
+            if updates or buttons:
+                log.info("pruned %d processed update(s) and %d button(s)", updates, buttons)
+        except Exception:
+            log.warning("pruning old updates and buttons failed; will retry", exc_info=True)
+        await asyncio.sleep(every)
+
+
+def choose_channel(settings: Settings) -> str:
+    """`app.channel`, or with "auto": Telegram when its token is set, else the console."""
+    chosen = settings.app.channel
+    if chosen != "auto":
+        return chosen
+    if settings.telegram_bot_token is not None:
+        return "telegram"
+    return "console"
+
+
+def _run_console(services: Services) -> int:
+    from bot.channels.console.chat import run_console_chat
+
+    return run_console_chat(services.conversation, files_dir=services.settings.data_dir / "console")
+
+
+def _run_telegram(services: Services) -> int:
+    from bot.channels.telegram.application import run_telegram
+
+    return run_telegram(services, services.settings)
+
+
+RUNNERS: dict[str, Callable[[Services], int]] = {
+    "console": _run_console,
+    "telegram": _run_telegram,
+}
+
+
+def run_chat(services: Services) -> int:
+    """`coach run`: the chosen channel until it stops."""
+    channel = choose_channel(services.settings)
+    log.info("coach run: %s channel", channel)
+    return RUNNERS[channel](services)
