@@ -39,11 +39,16 @@ class AbstentionPolicy:
         return best_coverage < self.min_coverage
 
 
-def missing_entities(question: str, entities: Iterable[str], passages: Sequence[str]) -> tuple[str, ...]:
-    """The named things in the question that none of the passages names."""
+def named_entities(question: str, entities: Iterable[str]) -> tuple[str, ...]:
+    """The named things (products, companies, fees, chores) the question names, longest match only."""
     folded_question = fold_for_search(question)
     named = [e for e in entities if e in folded_question]
-    named = [e for e in named if not any(e != other and e in other for other in named)]  # 专线 inside 数字专线
+    return tuple(e for e in named if not any(e != other and e in other for other in named))  # 专线 in 数字专线
+
+
+def missing_entities(question: str, entities: Iterable[str], passages: Sequence[str]) -> tuple[str, ...]:
+    """The named things in the question that none of the passages names."""
+    named = named_entities(question, entities)
     texts = [fold_for_search(p) for p in passages]
     return tuple(e for e in named if not any(e in t for t in texts))
 

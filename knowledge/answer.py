@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ingest.cleaning import fold_for_search
 from knowledge.abstention import NOT_FOUND_TEXT, states_amount
 from knowledge.answer_units import Unit, passage_units
 from knowledge.question_types import amount_class, classify
@@ -63,7 +64,7 @@ def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: i
         result.query, result.query_terms, kind, result.word_weights, result.bigram_weights, result.focus_terms
     )
     units = {(u.passage, u.order): u for rank, p in enumerate(passages) for u in passage_units(p.text, rank)}
-    scored = _scored_units(passages, query)
+    scored = _scored_units(passages, query, _naming(result, passages))
     if not scored:
         return MobileAnswer(result.query, True, _opening(passages[0].text, budget) + "[1]", sources)
     if not _supplies_amount(result, passages):
@@ -71,9 +72,18 @@ def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: i
     return MobileAnswer(result.query, True, _render(_choose(scored, budget, units), query, budget), sources)
 
 
-def _scored_units(passages: Sequence[Passage], query: QueryShape) -> list[tuple[float, Unit]]:
+def _naming(result: SearchResult, passages: Sequence[Passage]) -> list[bool]:
+    """Which passages name every thing the question names (all of them when none does)."""
+    texts = [fold_for_search(f"{p.title}\n{p.section}\n{p.text}") for p in passages]
+    naming = [all(n in text for n in result.named) for text in texts]
+    return naming if any(naming) else [True] * len(passages)
+
+
+def _scored_units(passages: Sequence[Passage], query: QueryShape, usable: Sequence[bool]) -> list[tuple[float, Unit]]:
     scored = []
     for rank, passage in enumerate(passages):
+        if not usable[rank]:
+            continue  # a reply about 迪斯尼 is not made of a passage about 哈雷
         bonus = heading_bonus(passage.section, passage.title, query)
         units = passage_units(passage.text, rank)
         for i, unit in enumerate(units):
@@ -87,12 +97,15 @@ def _scored_units(passages: Sequence[Passage], query: QueryShape) -> list[tuple[
 
 
 def _supplies_amount(result: SearchResult, passages: Sequence[Passage]) -> bool:
-    """A question asking for money, a share, a score or a time needs a passage stating one by its key terms."""
+    """A question asking for money, a share, a score or a time needs a passage stating one by its key terms,
+    and that passage must name the things the question names."""
     amount = amount_class(result.query)
     if amount is None:
         return True
     anchors = [t for t in result.key_terms if not amount.is_topic(t)]
-    return states_amount(amount, [p.text for p in passages], anchors)
+    texts = [fold_for_search(f"{p.title}\n{p.section}\n{p.text}") for p in passages]
+    naming = [p.text for p, text in zip(passages, texts, strict=True) if all(n in text for n in result.named)]
+    return states_amount(amount, naming, anchors)  # 哈雷's 80 hours do not answer how long 迪斯尼 trains
 
 
 def _choose(scored: list[tuple[float, Unit]], budget: int, units: dict[tuple[int, int], Unit]) -> list[Unit]:

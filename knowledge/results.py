@@ -39,3 +39,4 @@ class SearchResult:
     word_weights: Mapping[str, float] = field(default_factory=dict)  # IDF of the question's words
     bigram_weights: Mapping[str, float] = field(default_factory=dict)  # IDF of its character bigrams
     focus_terms: tuple[str, ...] = ()  # what it asks to be named or counted (「几种身份」 → 身份, 角色)
+    named: tuple[str, ...] = ()  # the named things it asks about (迪斯尼, 信用卡): an amount must come with them

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge.abstention import AbstentionPolicy, missing_entities
+from knowledge.abstention import AbstentionPolicy, missing_entities, named_entities
 from knowledge.fusion import fuse_scores
 from knowledge.lexical_index import LexicalIndex
 from knowledge.question_types import focus_words
@@ -84,7 +84,8 @@ class KnowledgeSearch:
         words |= {w: self._options.synonym_weight * idf for w, idf in synonyms.items() if w not in words}
         focus = [(w, *self._tokenizer.synonyms.get(w, ())) for w in focus_words(question, terms.key_words)]
         focus_terms = tuple(dict.fromkeys(t for group in focus for t in group))
-        return SearchResult(question, False, tuple(passages), terms.words, key_terms, words, grams, focus_terms)
+        named = named_entities(question, self._tokenizer.entities)
+        return SearchResult(question, False, tuple(passages), terms.words, key_terms, words, grams, focus_terms, named)
 
     def passage(self, chunk_id: str) -> Passage | None:
         """One passage in full (for "open the source")."""

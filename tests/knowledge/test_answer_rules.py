@@ -147,3 +147,25 @@ def test_a_unit_the_question_names_must_be_stated() -> None:
     unit = _amount("这门课一共几个课时")
     assert not states_amount(unit, ["谈判课共两部分,讲博弈论和让步。"], ["谈判课"])
     assert states_amount(unit, ["谈判课共 12 课时,分两天上完。"], ["谈判课"])
+
+
+HARLEY = "哈雷的员工至少要接受80小时的教育训练,学习增进品质和生产力的新技能。"
+DISNEY = "迪斯尼乐园善于在排队的各个环节设定游客期望,广播里说的等候时间总比实际长一些。"
+
+
+def _named(question: str, *passages: Passage) -> SearchResult:
+    terms = ("员工", "培训", "小时", "迪斯尼", "排队")
+    return SearchResult(question, False, passages, terms, terms, named=("迪斯尼",))
+
+
+def test_an_amount_stated_for_another_company_does_not_answer_the_question() -> None:
+    # The 80 hours are 哈雷's; the passage naming 迪斯尼 states no training time: not found.
+    answer = compose_answer(_named("迪斯尼员工入职要培训多少小时", passage(HARLEY), passage(DISNEY, number=2)))
+    assert not answer.found
+
+
+def test_the_reply_is_made_of_the_passages_naming_what_the_question_names() -> None:
+    answer = compose_answer(_named("迪斯尼排队为啥总说要等很久", passage(HARLEY), passage(DISNEY, number=2)))
+    assert answer.found
+    assert "哈雷" not in answer.body
+    assert "迪斯尼" in answer.body and answer.body.rstrip().endswith("[2]")
