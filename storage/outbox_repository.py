@@ -138,7 +138,7 @@ class OutboxRepository:
                 ~just_claimed,
             )
             .order_by(o.due_at, o.id)
-            .limit(limit * 2)
+            .limit(limit)  # every row selected stays locked until commit: take no more than can be used
             .with_for_update(skip_locked=True, of=o)
         )
         claimed: list[ClaimedMessage] = []

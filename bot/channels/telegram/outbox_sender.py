@@ -8,6 +8,7 @@ retries did not absorb → `RetryLater` with Telegram's retry-after.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -34,5 +35,7 @@ class TelegramReplySender:
         except Forbidden as exc:
             raise Blocked(str(exc)) from exc
         except RetryAfter as exc:
-            wait = exc.retry_after
+            with warnings.catch_warnings():  # PTB 22.2+ warns that retry_after becomes a timedelta; either is fine
+                warnings.simplefilter("ignore")
+                wait = exc.retry_after
             raise RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from exc
