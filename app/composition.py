@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from app.settings import COLLECTIONS, Settings
+from app.settings import COLLECTIONS, WEEKDAYS, Settings
 from storage.db import UnitOfWork, create_database_engine
 from storage.knowledge_repository import KnowledgeRepository
 
@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
     from app.worker_runtime import ServicesWorker
     from bot.core.conversation import Conversation
+    from bot.core.delivery import ReplySender
+    from bot.core.outbox import OutboxDrainer
+    from bot.core.reminder_chat import ReminderChat
+    from bot.core.reminder_plan import ReminderPlanner, ReminderSchedule
     from ingest.pipeline import IngestPipeline
     from knowledge.answer import ExtractiveAnswerer, MobileAnswer
     from knowledge.fresh_search import FreshSearch
@@ -174,7 +178,13 @@ class Services:
             learners=LearnerRepository(),
             interactions=InteractionRepository(),
             quizzes=QuizChat(QuizAttempts(QuizRepository(), RecordRepository()), QuizRepository()),
-            records=RecordChat(RecordRepository(), LearnerRepository(), render_radar=_render_radar_png),
+            records=RecordChat(
+                RecordRepository(),
+                LearnerRepository(),
+                render_radar=_render_radar_png,
+                streak_line=self.reminder_chat.streak_line,
+            ),
+            reminders=self.reminder_chat,
             invite_valid_for=self.invite_valid_for,
             time_zone=ZoneInfo(self.settings.app.time_zone),
         )
@@ -185,6 +195,62 @@ class Services:
         from app.worker_runtime import ServicesWorker
 
         return ServicesWorker(self)
+
+    @cached_property
+    def reminder_schedule(self) -> ReminderSchedule:
+        from bot.core.quiet_hours import QuietHours, parse_clock
+        from bot.core.reminder_plan import ReminderSchedule
+
+        r = self.settings.reminders
+
+        def clock(text: str) -> time:
+            parsed = parse_clock(text)
+            assert parsed is not None  # the settings validated it
+            return parsed
+
+        return ReminderSchedule(
+            time_zone=ZoneInfo(self.settings.app.time_zone),
+            quiet=QuietHours(clock(r.quiet_start), clock(r.quiet_end)),
+            review_time=clock(r.review_time),
+            digest_weekday=WEEKDAYS.index(r.digest_weekday),
+            digest_time=clock(r.digest_time),
+            channels=r.channels,
+        )
+
+    @cached_property
+    def reminder_chat(self) -> ReminderChat:
+        """/remind, the daily question's buttons, the streak line."""
+        from bot.core.reminder_chat import ReminderChat
+        from bot.core.streaks import Streaks
+        from storage.quiz_repository import QuizRepository
+        from storage.reminder_repository import ReminderRepository
+
+        schedule = self.reminder_schedule
+        streaks = Streaks(ReminderRepository(), schedule.time_zone)
+        return ReminderChat(ReminderRepository(), QuizRepository(), streaks, schedule.quiet)
+
+    @cached_property
+    def reminder_planner(self) -> ReminderPlanner:
+        """Queues what is due (review reminders, daily questions, digests) into the outbox."""
+        import secrets
+
+        from bot.core.reminder_plan import ReminderPlanner
+
+        return ReminderPlanner(self.uow, self.reminder_schedule, new_token=lambda: secrets.token_urlsafe(12))
+
+    def outbox_drainer(self, sender: ReplySender, *, worker: str) -> OutboxDrainer:
+        """Sends due outbox rows of `sender`'s channel through it, at the rate all workers share."""
+        from bot.core.outbox import DrainPolicy, OutboxDrainer
+
+        r = self.settings.reminders
+        policy = DrainPolicy(
+            messages_per_second=r.messages_per_second,
+            batch_size=r.batch_size,
+            lease=timedelta(seconds=r.lease_seconds),
+            max_attempts=r.max_attempts,
+        )
+        renderers = self.conversation.records.renderers if self.conversation.records is not None else {}
+        return OutboxDrainer(self.uow, sender, worker, policy, renderers=renderers)
 
     @property
     def invite_valid_for(self) -> timedelta:

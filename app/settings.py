@@ -99,6 +99,33 @@ class TelegramSettings(_Section):
     allow_webhook_without_secret: bool = False
 
 
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class RemindersSettings(_Section):
+    enabled: bool = True
+    quiet_start: str = "22:00"  # nothing is sent from here …
+    quiet_end: str = "08:00"  # … to here, local time ([app] time_zone); may run across midnight
+    review_time: str = "09:00"
+    digest_weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    digest_time: str = "09:00"
+    messages_per_second: float = Field(default=25.0, gt=0.0, le=1000.0)
+    batch_size: int = Field(default=20, ge=1, le=1000)
+    lease_seconds: float = Field(default=60.0, ge=5.0, le=3600.0)
+    tick_seconds: float = Field(default=1.0, ge=0.05, le=60.0)
+    plan_every_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    channels: tuple[str, ...] = ("telegram", "wecom", "console")
+
+    @field_validator("quiet_start", "quiet_end", "review_time", "digest_time")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise ValueError(f"时间「{value}」要写成 HH:MM,例如 08:30")
+        return value
+
+
 class RegistrationSettings(_Section):
     invite_valid_days: int = Field(default=14, ge=1, le=365)
 
@@ -123,6 +150,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     telegram: TelegramSettings = TelegramSettings()
     registration: RegistrationSettings = RegistrationSettings()
+    reminders: RemindersSettings = RemindersSettings()
     logging: LoggingSettings = LoggingSettings()
 
     # Secrets: environment only (TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET, COACH_LLM_API_KEY); never in
