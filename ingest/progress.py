@@ -1,7 +1,7 @@
 """How far a large document's ingest is: passages stored, the rate, the time left — on stderr.
 
-On a terminal a tqdm bar (it redraws in place); otherwise (a log file, `docker compose run` without a tty) one
-line per stored batch, at most every `LINE_EVERY_SECONDS`, and the last one always, so a log is readable.
+On a terminal a tqdm bar (it redraws in place); otherwise (a log file, `docker compose run` without a tty) a line
+when a document starts, then one per stored batch at most every `LINE_EVERY_SECONDS`, and the last one always.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class StderrProgress:
             from tqdm import tqdm
 
             self._bar = tqdm(total=total, initial=done, desc=name, unit="段", file=self._stream, dynamic_ncols=True)
-        elif done:
+        else:
             self._write()
 
     def advance(self, passages: int) -> None:
