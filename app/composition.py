@@ -82,7 +82,7 @@ class Services:
     def tokenizer(self) -> Tokenizer:
         from knowledge.tokenizer import Tokenizer
 
-        return Tokenizer()
+        return Tokenizer(dictionary_folder=self.settings.data_dir / "lexical")  # jieba's dictionary, memory-mapped
 
     @cached_property
     def embeddings(self) -> Embeddings:

@@ -6,15 +6,19 @@ Documents and queries go through the same `Tokenizer`, so Traditional text match
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
+from pathlib import Path
 
 import jieba
 
 from ingest.cleaning import fold_for_search
+from knowledge import prefix_dictionary
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _LATIN_OR_NUMBER = re.compile(r"[a-z][a-z0-9+#.\-]*[a-z0-9+#]|[a-z]|\d+(?:\.\d+)?%?")
@@ -25,6 +29,20 @@ _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 def _read_dictionary(name: str) -> list[str]:
     text = resources.files("knowledge").joinpath("dictionaries", name).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _add_domain_terms(segmenter: jieba.Tokenizer) -> None:
+    for line in _read_dictionary("domain_terms.txt"):
+        word, _, freq = line.partition(" ")
+        segmenter.add_word(word, freq=int(freq) if freq else None)
+
+
+def _dictionary_source(segmenter: jieba.Tokenizer) -> str:
+    """What the prefix dictionary is built from: jieba's version and dictionary file, and our domain terms."""
+    dictionary = Path(segmenter.dictionary or Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME)
+    seen = dictionary.stat()
+    terms = hashlib.sha256("\n".join(_read_dictionary("domain_terms.txt")).encode("utf-8")).hexdigest()
+    return f"jieba {jieba.__version__} {dictionary} {seen.st_size}:{seen.st_mtime_ns} domain {terms}"
 
 
 @dataclass(frozen=True)
@@ -38,14 +56,47 @@ class QueryTerms:
 
 
 class Tokenizer:
-    """Folds and segments text; one instance per process (jieba's dictionary loads once)."""
+    """Folds and segments text; one instance per process (jieba's dictionary loads once, at the first text).
 
-    def __init__(self) -> None:
+    With `dictionary_folder`, jieba's prefix dictionary with our domain terms is kept there as a memory-mapped
+    file (`knowledge.prefix_dictionary`): a question is segmented without loading it, and it is read into a dict
+    only when many passages are tokenised. Without it, jieba loads its own cache and the domain terms are added.
+    """
+
+    def __init__(self, *, dictionary_folder: Path | None = None) -> None:
         logging.getLogger("jieba").setLevel(logging.WARNING)
-        self._jieba = jieba.Tokenizer()
-        for line in _read_dictionary("domain_terms.txt"):
-            word, _, freq = line.partition(" ")
-            self._jieba.add_word(word, freq=int(freq) if freq else None)
+        self._dictionary_folder = dictionary_folder
+        self._segmenter: jieba.Tokenizer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def _jieba(self) -> jieba.Tokenizer:
+        if self._segmenter is None:
+            with self._lock:
+                if self._segmenter is None:
+                    self._segmenter = self._load_segmenter()
+        return self._segmenter
+
+    def _load_segmenter(self) -> jieba.Tokenizer:
+        segmenter = jieba.Tokenizer()
+        if self._dictionary_folder is None:
+            _add_domain_terms(segmenter)
+            return segmenter
+
+        def build() -> tuple[dict[str, int], int]:
+            _add_domain_terms(segmenter)  # loads jieba's own dictionary first
+            return segmenter.FREQ, segmenter.total
+
+        source = _dictionary_source(segmenter)
+        frequencies, total = prefix_dictionary.load_or_build(self._dictionary_folder, source_key=source, build=build)
+        segmenter.FREQ, segmenter.total, segmenter.initialized = frequencies, total, True  # type: ignore[assignment]
+        return segmenter
+
+    def _load_fully(self) -> None:
+        """Many texts follow: a dict answers jieba's lookups faster than the mapped file."""
+        frequencies = self._jieba.FREQ
+        if isinstance(frequencies, prefix_dictionary.MappedFrequencies):
+            self._jieba.FREQ = frequencies.as_dict()
 
     @cached_property
     def stopwords(self) -> frozenset[str]:
@@ -90,6 +141,7 @@ class Tokenizer:
 
     def document_tokens(self, text: str) -> tuple[list[str], list[str]]:
         """Words and bigrams of a passage, for indexing."""
+        self._load_fully()
         folded = fold_for_search(text)
         return self.words(folded), self.bigrams(folded)
 
