@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import os
 import re
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from app.settings_sources import SourceError, settings_input
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.toml"
 COLLECTIONS = ("cases", "courses", "processes", "general")
-_CONFIG_PATH: ContextVar[Path | None] = ContextVar("coach_config_path", default=None)
 
 
 class _Section(BaseModel):
@@ -135,10 +134,12 @@ class LoggingSettings(_Section):
     json_format: bool = False
 
 
-class Settings(BaseSettings):
-    """All settings. Unknown keys anywhere are errors that name the key."""
+class Settings(BaseModel):
+    """All settings. Unknown keys anywhere are errors that name the key. `load_settings` reads them
+    (`app.settings_sources`: overrides, then COACH_* variables with `__` between section and key, then the TOML)."""
 
-    model_config = SettingsConfigDict(extra="forbid", frozen=True, env_prefix="COACH_", env_nested_delimiter="__")
+    # validate_default and validate_by_name: as pydantic-settings had it (a secret is also read under its field name)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, validate_by_name=True)
 
     data_dir: Path = Path("data")
     app: AppSettings = AppSettings()
@@ -175,18 +176,6 @@ class Settings(BaseSettings):
         if problem:
             raise ValueError(f"TELEGRAM_WEBHOOK_SECRET {problem}; {WEBHOOK_SECRET_HINT}")
         return value
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = _CONFIG_PATH.get() or os.environ.get("COACH_CONFIG") or DEFAULT_CONFIG_PATH
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
 
     @property
     def database_url(self) -> str:
@@ -244,12 +233,12 @@ def load_settings(*, config_path: Path | None = None, **overrides: Any) -> Setti
         config_path = Path(os.environ["COACH_CONFIG"])
     if config_path is not None and not config_path.is_file():
         raise SettingsError(f"配置文件不存在: {config_path}")
-    token = _CONFIG_PATH.set(config_path)
     try:
-        settings = Settings(**overrides)
+        values = settings_input(Settings, toml_path=config_path or DEFAULT_CONFIG_PATH, overrides=overrides)
+        settings = Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise SettingsError(f"配置有误 — {problems}") from None
-    finally:
-        _CONFIG_PATH.reset(token)
+    except SourceError as exc:
+        raise SettingsError(f"配置有误 — {exc}") from None
     return settings
