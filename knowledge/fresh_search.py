@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from storage.faults import classify_storage_error, describe_storage_error
+
 log = logging.getLogger(__name__)
 S = TypeVar("S")
 
@@ -64,8 +66,13 @@ class FreshSearch(Generic[S]):
             self._checked_at = self._clock()
         try:
             generation = self._generation()
-        except Exception:  # a database hiccup must not fail the search that is already loaded
-            log.warning("could not read the knowledge base generation; keeping the current index", exc_info=True)
+        except Exception as exc:  # a database hiccup must not fail the search that is already loaded
+            # one line each time while the database is away (every refresh_seconds), the traceback only at DEBUG
+            log.warning(
+                "could not read the knowledge base generation; keeping the current index (%s)",
+                describe_storage_error(exc),
+            )
+            log.debug("reading the knowledge base generation failed", exc_info=True)
             return current
         if generation != self._current_generation:
             self._start_rebuild(generation)
@@ -97,8 +104,16 @@ class FreshSearch(Generic[S]):
         started = time.perf_counter()
         try:
             fresh = self._build(generation)
-        except Exception:
-            log.exception("rebuilding the search index for generation %s failed; keeping the old one", generation)
+        except Exception as exc:
+            fault = classify_storage_error(exc)
+            if fault is None:  # a bug: keep its traceback
+                log.exception("rebuilding the search index for generation %s failed; keeping the old one", generation)
+            else:
+                log.warning(
+                    "rebuilding the search index for generation %s failed; keeping the old one (%s)",
+                    generation,
+                    describe_storage_error(exc),
+                )
         else:
             with self._lock:
                 self._current, self._current_generation = fresh, generation

@@ -209,3 +209,28 @@ def test_the_chat_logs_one_line_per_message_while_the_database_is_away(caplog):
     for record in errors:
         assert record.exc_info is None and "\n" not in record.getMessage()
         assert "unreachable" in record.getMessage() and f"port {port}" in record.getMessage()
+
+
+def test_the_index_refresh_logs_one_line_per_check_while_the_database_is_away(caplog):
+    from sqlalchemy import text
+
+    from knowledge.fresh_search import FreshSearch
+
+    engine = create_database_engine(f"postgresql+psycopg://nobody@127.0.0.1:{_closed_port()}/none")
+    up = {"yes": True}
+
+    def generation() -> int:
+        if up["yes"]:
+            return 1
+        with engine.connect() as connection:  # the real driver error of a database that went away
+            return int(connection.execute(text("SELECT 1")).scalar_one())
+
+    fresh = FreshSearch(build=lambda g: f"index@{g}", generation=generation, check_every=0.0, background=False)
+    assert fresh.current() == "index@1"
+    up["yes"] = False
+    with caplog.at_level(logging.INFO, logger="knowledge.fresh_search"):
+        for _ in range(3):
+            assert fresh.current() == "index@1"  # the loaded index keeps answering
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 3
+    assert all(r.exc_info is None and "unreachable: connection failed" in r.getMessage() for r in warnings)
