@@ -80,9 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = _Subcommands(parser, dest="command", parents=[_global_options(suppress=True)])
 
-    p = sub.add("ingest", help="读取文件或文件夹,清洗、切分后加入知识库 (增量)")
-    p.add_argument("paths", nargs="+", type=Path)
-    p.add_argument("--collection", required=True, choices=COLLECTIONS)
+    p = sub.add("ingest", help="读取文件或文件夹,清洗、切分后加入知识库 (增量);--repair 修复向量索引和缓存")
+    p.add_argument("paths", nargs="*", type=Path, help="文件或文件夹 (--repair 时不需要)")
+    p.add_argument("--collection", choices=COLLECTIONS, help="导入到哪个知识库 (给出文件时必填)")
+    p.add_argument(
+        "--repair", action="store_true", help="按数据库修复向量索引 (删多余向量、补缺少的) 和关键词索引缓存"
+    )
     p.add_argument("--prune", action="store_true", help="移除文件已不存在的文档")
     p.add_argument("--json", action="store_true", help="以 JSON 输出报告")
     p.add_argument("--no-progress", action="store_true")
@@ -130,9 +133,11 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add(
-        "db", help="数据库维护: upgrade 升级结构 | backup 文件 备份 | restore 文件 --yes 恢复 | prune 清理过期记录"
+        "db",
+        help="数据库维护: upgrade 升级结构 | backup 文件 备份 | restore 文件 --yes 恢复 | prune 清理过期记录"
+        " | check 检查向量索引和缓存与数据库是否一致",
     )
-    p.add_argument("action", choices=["upgrade", "backup", "restore", "prune"])
+    p.add_argument("action", choices=["upgrade", "backup", "restore", "prune", "check"])
     p.add_argument("--days", type=int, default=30, help="prune: 删除多少天以前的消息去重记录和按钮 (至少 2)")
     p.add_argument("path", nargs="?", type=Path, help="备份文件 (backup/restore)")
     p.add_argument("--yes", action="store_true", help="restore: 确认用备份覆盖当前数据库")

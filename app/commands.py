@@ -33,6 +33,13 @@ def cmd_ingest(args: argparse.Namespace, services: Services) -> int:
     from ingest.report import busy_message
     from storage.ingest_lock import IngestBusy
 
+    if args.repair:
+        from app.index_commands import cmd_ingest_repair
+
+        return cmd_ingest_repair(services)
+    if not args.paths or args.collection is None:
+        print("请给出要导入的文件或文件夹和 --collection,或用 --repair 修复索引", file=sys.stderr)
+        return 2
     missing = [str(p) for p in args.paths if not p.exists()]
     try:  # progress: a bar on a terminal, lines otherwise (stderr)
         report = services.ingest_pipeline().run(
@@ -182,6 +189,10 @@ def cmd_db(args: argparse.Namespace, services: Services) -> int:
     shown = services.engine.url.render_as_string(hide_password=True)
     if args.action == "prune":
         return _prune(services, days=args.days)
+    if args.action == "check":
+        from app.index_commands import cmd_db_check
+
+        return cmd_db_check(services)
     if args.action in {"backup", "restore"} and args.path is None:
         print(f"请给出备份文件: coach db {args.action} 文件路径", file=sys.stderr)
         return 2

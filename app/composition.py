@@ -66,6 +66,7 @@ class Services:
 
     settings: Settings
     repository: KnowledgeRepository = field(default_factory=KnowledgeRepository)
+    dense_status: str = field(default="", init=False)  # what the last search build found wrong with the dense index
 
     @cached_property
     def engine(self):  # type: ignore[no-untyped-def]
@@ -276,6 +277,17 @@ class Services:
     def search(self) -> KnowledgeSearch:
         return self.fresh_search.current()
 
+    def _dense_for_search(self, known: Sequence[str]) -> DenseIndex | None:
+        """The dense index for searching the `known` passages: their ids only, lexical when the store fails, and a
+        store that misses passages said in the log (`knowledge/dense_guard.py`)."""
+        from knowledge.dense_guard import guard_dense_index
+
+        if self.settings.vector_store.mode == "off":
+            return None
+        guarded = guard_dense_index(lambda: self.dense, known=known)
+        self.dense_status = "cannot be opened" if guarded is None else guarded.status
+        return guarded
+
     def _build_search(self, generation: int) -> KnowledgeSearch:
         from knowledge.abstention import AbstentionPolicy
         from knowledge.search import KnowledgeSearch, SearchOptions
@@ -291,7 +303,7 @@ class Services:
         return KnowledgeSearch(
             tokenizer=self.tokenizer,
             lexical=lexical,
-            dense=self.dense if r.dense_weight > 0 else None,
+            dense=self._dense_for_search(lexical.chunk_ids) if r.dense_weight > 0 else None,
             uow=uow,
             repository=self.repository,
             abstention=AbstentionPolicy(min_coverage=r.min_coverage),

@@ -2,7 +2,9 @@
 
 Liveness (`GET /healthz`) only says the process answers; readiness says it can do its work now: the database
 answers and its schema is the one this code expects, the knowledge index is loaded, and — when dense retrieval
-is on — the Chroma server answers.
+is on — the Chroma server answers. A dense index that misses passages or holds orphans (counted when the search is
+built) is reported in that check's detail but keeps the worker ready: lexical search still answers every question,
+and taking every worker out of the balancer for it would be an outage (`coach db check` lists the differences).
 """
 
 from __future__ import annotations
@@ -82,6 +84,9 @@ def check_vector_store(services: Services) -> Check:
         if dense is None:
             return Check("vector_store", False, "dense retrieval configured but no vector store")
         dense.heartbeat()
+        if services.dense_status:  # found when the search was built; degraded, not down: lexical still answers
+            detail = f"chroma {settings.vector_store.mode}, {services.dense_status}: run `coach ingest --repair`"
+            return Check("vector_store", True, detail)
         return Check("vector_store", True, f"chroma {settings.vector_store.mode}")
 
     return _guarded("vector_store", probe)

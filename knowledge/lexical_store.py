@@ -49,52 +49,62 @@ class LexicalIndexStore:
 
     def load_or_build(self, *, generation: int, rows: Callable[[], IndexRows]) -> LexicalIndex:
         self._remove_legacy_pickle()
-        cached = self._load(generation)
+        cached, why = self._read(generation)
         if cached is not None:
             return cached
+        if why.startswith("damaged"):
+            log.warning("lexical index cache %s does not fit (%s); rebuilding", self.path, why)
+        else:
+            log.info("lexical index cache %s; building it for generation %s", why, generation)
         index = build_lexical_index(rows(), bigram_weight=self.bigram_weight)
         self._save(generation, index)
         return index
 
+    def inspect(self, generation: int) -> tuple[bool, str]:
+        """Whether the cache on disk fits `generation`, and what it is (`coach db check`); builds nothing."""
+        index, why = self._read(generation)
+        return index is not None, why
+
     def _remove_legacy_pickle(self) -> None:
         legacy = self.folder / LEGACY_PICKLE_NAME
-        if legacy.exists():
-            log.warning("removing %s unread: pickled caches run code when loaded; the index is rebuilt", legacy)
-            try:
-                legacy.unlink()
-            except OSError:
-                log.warning("could not remove %s (it is never read)", legacy, exc_info=True)
-
-    def _load(self, generation: int) -> LexicalIndex | None:
-        if not self.path.exists():
-            return None
         try:
+            if not legacy.exists():
+                return
+            log.warning("removing %s unread: pickled caches run code when loaded; the index is rebuilt", legacy)
+            legacy.unlink()
+        except OSError as exc:  # a folder that cannot be read or written: the pickle is never read either way
+            log.warning("could not remove %s (it is never read): %s", legacy, exc)
+
+    def _read(self, generation: int) -> tuple[LexicalIndex | None, str]:
+        """The cached index when it fits `generation`, else None and why: "missing", "for generation …" (stale)
+        or "damaged (…)" — any damage means: rebuild from the database."""
+        try:
+            if not self.path.is_file():
+                return None, "missing"
             with np.load(self.path, allow_pickle=False) as archive:
                 arrays = {name: archive[name] for name in archive.files}
             meta = _meta(arrays["meta"]) if "meta" in arrays else {}
             stored_generation, stored_weight = meta.get("generation"), meta.get("bigram_weight")
             if stored_generation != generation or stored_weight != self.bigram_weight:
-                log.info("lexical index cache is for generation %s; rebuilding for %s", stored_generation, generation)
-                return None
-            return index_from_arrays(arrays, meta=meta)
-        except Exception as exc:  # any damage means: rebuild from the database (and say so)
-            log.warning("lexical index cache %s does not fit (%s: %s); rebuilding", self.path, type(exc).__name__, exc)
-            return None
+                return None, f"is for generation {stored_generation}, bigram weight {stored_weight}"
+            return index_from_arrays(arrays, meta=meta), f"fits generation {generation}"
+        except Exception as exc:
+            return None, f"damaged ({type(exc).__name__}: {exc})"
 
     def _save(self, generation: int, index: LexicalIndex) -> None:
         """Write atomically: a crash never leaves a half-written cache."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        except OSError:
-            log.warning("could not cache the lexical index in %s", self.folder, exc_info=True)
+        except OSError as exc:  # a read-only folder: searches use the index built in memory, every start rebuilds
+            log.warning("could not cache the lexical index in %s (%s); it is rebuilt at each start", self.folder, exc)
             return
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, **index_to_arrays(index, generation=generation))  # type: ignore[arg-type]
             os.replace(tmp, self.path)
-        except OSError:
-            log.warning("could not cache the lexical index in %s", self.folder, exc_info=True)
+        except OSError as exc:
+            log.warning("could not cache the lexical index in %s (%s); it is rebuilt at each start", self.folder, exc)
             Path(tmp).unlink(missing_ok=True)
 
 

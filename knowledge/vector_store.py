@@ -67,6 +67,10 @@ class DenseIndex(Protocol):
         """Every id held, or those of the given knowledge collections."""
         ...
 
+    def count(self) -> int:
+        """How many vectors are held (cheap: no ids are read)."""
+        ...
+
     def heartbeat(self) -> None:
         """Raises when the store cannot be reached (readiness checks)."""
         ...
@@ -163,6 +167,9 @@ class ChromaDenseIndex:
 
     def all_ids(self, collections: Sequence[str] | None = None) -> set[str]:
         return {i for chroma in self._targets(collections) for i in chroma.get(include=[])["ids"]}
+
+    def count(self) -> int:
+        return sum(chroma.count() for chroma in self._collections.values())
 
     def search(self, question: str, *, k: int, collections: Sequence[str] | None = None) -> dict[str, float]:
         targets = self._targets(collections)
