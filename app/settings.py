@@ -112,7 +112,7 @@ class RemindersSettings(_Section):
     messages_per_second: float = Field(default=25.0, gt=0.0, le=1000.0)
     batch_size: int = Field(default=20, ge=1, le=1000)
     lease_seconds: float = Field(default=60.0, ge=5.0, le=3600.0)
-    tick_seconds: float = Field(default=1.0, ge=0.05, le=60.0)
+    tick_seconds: float = Field(default=0.2, ge=0.05, le=60.0)
     plan_every_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
     max_attempts: int = Field(default=5, ge=1, le=50)
     channels: tuple[str, ...] = ("telegram", "wecom", "console")

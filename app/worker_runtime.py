@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from app.composition import Services
     from app.health import Readiness
     from bot.channels.worker.tasks import LoopFactory
+    from bot.core.delivery import ReplySender
+    from bot.core.messages import Reply
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 6 * 3600.0  # workers forget old processed updates and buttons this often
@@ -47,6 +51,20 @@ class ServicesWorker:
             ("keep_search_current", lambda: keep_search_current(services, every)),
             ("keep_tables_pruned", lambda: keep_tables_pruned(services)),
         )
+
+    def outbox_loops(self, sender: ReplySender) -> Sequence[tuple[str, LoopFactory]]:
+        """Plan due reminders and send this channel's share of the outbox (bot/core/reminder_loop.py)."""
+        from bot.core.reminder_loop import run_reminders
+
+        r = self.services.settings.reminders
+        if not r.enabled:
+            return ()
+        services = self.services
+        drainer = services.outbox_drainer(sender, worker=f"{socket.gethostname()}:{os.getpid()}")
+        loop = lambda: run_reminders(  # noqa: E731
+            planner=services.reminder_planner, drainer=drainer, tick=r.tick_seconds, plan_every=r.plan_every_seconds
+        )
+        return ((f"send_reminders_{sender.channel}", loop),)
 
 
 def refresh_interval(settings: Settings) -> float:
@@ -94,9 +112,23 @@ def choose_channel(settings: Settings) -> str:
 
 
 def _run_console(services: Services) -> int:
-    from bot.channels.console.chat import run_console_chat
+    from bot.channels.console.chat import LOCAL_USER, run_console_chat
 
-    return run_console_chat(services.conversation, files_dir=services.settings.data_dir / "console")
+    reminders = (
+        console_reminders(services, address=LOCAL_USER.external_id) if services.settings.reminders.enabled else None
+    )
+    return run_console_chat(
+        services.conversation, files_dir=services.settings.data_dir / "console", reminders=reminders
+    )
+
+
+def console_reminders(services: Services, *, address: str) -> Callable[[], list[tuple[Reply, ...]]]:
+    """Before each console prompt: plan, drain the console's outbox rows, what arrived for `address`."""
+    from bot.channels.console.outbox_sender import ConsoleReplySender, due_reminders
+
+    sender = ConsoleReplySender()
+    drainer = services.outbox_drainer(sender, worker=f"console:{os.getpid()}")
+    return due_reminders(services.reminder_planner, drainer, sender, address=address)
 
 
 def _run_telegram(services: Services) -> int:

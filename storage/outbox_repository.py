@@ -166,22 +166,32 @@ class OutboxRepository:
         return claimed
 
     def mark_sent(self, session: Session, message_id: int, *, worker: str, now: datetime) -> bool:
-        """Sent. False when the lease had run out and another worker holds the row now (it may send it again)."""
-        row = session.get_one(OutboxMessage, message_id, with_for_update=True)
-        mine = row.claimed_by == worker
-        row.status, row.sent_at, row.lease_until = "sent", now, None
-        return mine
+        """Sent. False when the lease had run out and another worker holds the row now (it may send it again).
+        One statement: this runs once per message sent."""
+        o = OutboxMessage
+        holder = session.execute(
+            update(o)
+            .where(o.id == message_id)
+            .values(status="sent", sent_at=now, lease_until=None)
+            .returning(o.claimed_by)
+        ).scalar_one()
+        return holder == worker
 
     def mark_final(self, session: Session, message_id: int, *, status: str, error: str, now: datetime) -> None:
         """Never to be sent: `blocked` (the person blocked us), `failed` (tried too often) or `expired` (too late)."""
-        row = session.get_one(OutboxMessage, message_id, with_for_update=True)
-        row.status, row.lease_until, row.last_error = status, None, error[:255]
+        o = OutboxMessage
+        session.execute(
+            update(o).where(o.id == message_id).values(status=status, lease_until=None, last_error=error[:255])
+        )
 
     def release(self, session: Session, message_id: int, *, retry_at: datetime, error: str) -> None:
         """Back to pending, claimable again from `retry_at` (a 429's retry-after, a network error's backoff)."""
-        row = session.get_one(OutboxMessage, message_id, with_for_update=True)
-        if row.status == "pending":
-            row.lease_until, row.last_error = retry_at, error[:255]
+        o = OutboxMessage
+        session.execute(
+            update(o)
+            .where(o.id == message_id, o.status == "pending")
+            .values(lease_until=retry_at, last_error=error[:255])
+        )
 
     def drop_pending_for(self, session: Session, *, learner_id: int, channel: str, now: datetime) -> int:
         """The person blocked us on `channel`: nothing else queued there for them goes out."""

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from app.cli import _parser
 from app.settings import Settings, load_settings
+from bot.core.outbox import DrainPolicy
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -144,3 +145,20 @@ def test_the_workers_together_stay_under_telegrams_message_rate(monkeypatch):
     per_worker = load_settings().telegram.max_messages_per_second
     workers = int(interpolate(str(COMPOSE["services"]["bot"]["deploy"]["replicas"]), EXAMPLE_ENV))
     assert 0 < per_worker * workers <= 30, "Telegram allows a bot about 30 messages per second in all"
+
+
+def test_the_reminder_push_fits_in_what_the_workers_may_send_and_a_batch_in_its_lease(monkeypatch):
+    """The outbox's rate is for all workers together; each worker's Telegram limiter caps what it sends, answers
+    included. A batch a worker claimed must go out (at its limiter's pace) before the lease lets another take it."""
+    for key, value in service_env("bot").items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    workers = int(interpolate(str(COMPOSE["services"]["bot"]["deploy"]["replicas"]), EXAMPLE_ENV))
+    per_worker = settings.telegram.max_messages_per_second
+    r = settings.reminders
+    assert r.enabled and "telegram" in r.channels
+    assert r.messages_per_second <= per_worker * workers <= 30
+    busiest = r.messages_per_second + DrainPolicy(messages_per_second=r.messages_per_second).burst
+    assert busiest <= 30, "the outbox's busiest second (its rate plus what the shared bucket holds) over Telegram's"
+    assert r.batch_size / per_worker < r.lease_seconds, "a worker's batch would outlive its lease"
+    assert r.lease_seconds > settings.telegram.drain_seconds, "a stopping worker's claims outlive its drain"

@@ -36,8 +36,9 @@ class DrainPolicy:
 
     @property
     def burst(self) -> float:
-        """The bucket holds at most one second's worth (at least one message)."""
-        return max(1.0, self.messages_per_second)
+        """The bucket holds at most a fifth of a second's worth (at least one message): in any one second at most
+        1.2 × the rate goes out, however the workers' claims fall."""
+        return max(1.0, self.messages_per_second / 5)
 
 
 @dataclass

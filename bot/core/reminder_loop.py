@@ -31,7 +31,7 @@ async def run_reminders(*, planner: ReminderPlanner, drainer: OutboxDrainer, tic
                     )
             except Exception:
                 log.warning("planning reminders failed; will retry", exc_info=True)
-        pause = tick
+        began, pause = time.monotonic(), tick
         try:
             drained = await drainer.drain_once()
             if drained.slow_down:
@@ -40,4 +40,4 @@ async def run_reminders(*, planner: ReminderPlanner, drainer: OutboxDrainer, tic
                 pause = 0.0
         except Exception:
             log.warning("sending reminders failed; will retry", exc_info=True)
-        await asyncio.sleep(pause)
+        await asyncio.sleep(max(0.0, pause - (time.monotonic() - began)))  # a tick is a period, sending included

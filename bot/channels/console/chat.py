@@ -9,14 +9,24 @@ Pictures and files are written under the data folder and their path printed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from bot.core import texts
 from bot.core.conversation import Conversation
-from bot.core.messages import Button, ChannelUser, DocumentReply, ImageReply, Inbound, Notice, Outcome, TextReply
+from bot.core.messages import (
+    Button,
+    ChannelUser,
+    DocumentReply,
+    ImageReply,
+    Inbound,
+    Notice,
+    Outcome,
+    Reply,
+    TextReply,
+)
 from bot.core.roles import Role
 
 LOCAL_USER = ChannelUser("console", "local", "控制台用户")
@@ -124,14 +134,18 @@ def run_console_chat(
     write: Callable[[str], None] = print,
     user: ChannelUser = LOCAL_USER,
     files_dir: Path = Path("data") / "console",
+    reminders: Callable[[], Sequence[Sequence[Reply]]] | None = None,
 ) -> int:
-    """Chat until /quit or end of input. The local operator is provisioned as an admin."""
+    """Chat until /quit or end of input. The local operator is provisioned as an admin. `reminders` gives the
+    messages the outbox has for this user now (bot/channels/console/outbox_sender.py); they print before a prompt."""
     conversation.provision(
         user, name="控制台用户", employee_no="LOCAL0001", region="本机", level="中级", role=Role.ADMIN
     )
     write(WELCOME)
     numbers = ButtonNumbers()
     while True:
+        for replies in reminders() if reminders is not None else ():
+            write(render_outcome(Outcome(tuple(replies)), files_dir=files_dir, numbers=numbers)[0])
         try:
             line = read("> ").strip()
         except (EOFError, KeyboardInterrupt):

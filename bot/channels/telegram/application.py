@@ -22,6 +22,7 @@ from telegram.request import BaseRequest
 
 from app.settings import WEBHOOK_SECRET_HINT, Settings, webhook_secret_problem
 from bot.channels.telegram.handlers import ConversationPort, RetryPolicy, TelegramHandlers
+from bot.channels.telegram.outbox_sender import TelegramReplySender
 from bot.channels.telegram.polling import AcknowledgingPoller
 from bot.channels.telegram.webhook_server import WebhookServer
 from bot.channels.worker.http_server import Readiness
@@ -168,6 +169,11 @@ def build_application(
     return application
 
 
+def reminder_sender(application: Application) -> TelegramReplySender:
+    """The outbox's way out through this bot (bot/channels/telegram/outbox_sender.py)."""
+    return TelegramReplySender(application.bot, application.bot_data[HANDLERS_KEY])
+
+
 def register_handlers(application: Application, handlers: TelegramHandlers) -> None:
     """Private-chat messages (not service messages, not edits) and button presses; one error handler."""
     private_messages = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL
@@ -262,6 +268,7 @@ async def run_webhook_worker(
         open_channel=open_channel,
         close_channel=close_channel,
         register=register if tg.webhook_register else None,
+        loops=hooks.outbox_loops(reminder_sender(application)),
         stop=stop,
         on_listening=on_listening,
     )
@@ -306,7 +313,7 @@ async def run_polling_worker(
             await application.post_init(application)
         await application.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
         await application.start()
-        start_background(background, services.worker)
+        start_background(background, services.worker, services.worker.outbox_loops(reminder_sender(application)))
         log.info("polling for updates")
         await poller.run(stop)
         log.info("polling stopped: finishing %d update(s) in progress", len(poller.in_progress))

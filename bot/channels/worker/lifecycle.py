@@ -12,6 +12,7 @@ from typing import Protocol
 
 from bot.channels.worker.http_server import Readiness, WorkerHttpServer
 from bot.channels.worker.tasks import LoopFactory, SupervisedTasks
+from bot.core.delivery import ReplySender
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,10 @@ class WorkerHooks(Protocol):
 
     def background(self) -> Sequence[tuple[str, LoopFactory]]:
         """The loops every worker runs (keep the index current, prune old claims), by name."""
+        ...
+
+    def outbox_loops(self, sender: ReplySender) -> Sequence[tuple[str, LoopFactory]]:
+        """The reminder ticker sending due outbox rows through this channel's `sender` (none when turned off)."""
         ...
 
 
