@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from storage.db import read_only_sqlite_uri
 from storage.faults import FaultKind, classify_storage_error
 
 
@@ -102,8 +103,12 @@ def backup(database_url: str, target: Path) -> BackupResult:
             source_path = _sqlite_path(database_url)
             if not source_path.is_file():
                 raise BackupError(f"数据库文件不存在: {source_path}")
+            read_only = read_only_sqlite_uri(source_path)  # a read-only data folder can still be backed up
             try:
-                with sqlite3.connect(source_path) as source, sqlite3.connect(partial) as copy:
+                with (
+                    sqlite3.connect(read_only or source_path, uri=read_only is not None) as source,
+                    sqlite3.connect(partial) as copy,
+                ):
                     source.backup(copy)
             except sqlite3.DatabaseError as exc:
                 raise BackupError(_unreadable_source(source_path, exc)) from exc

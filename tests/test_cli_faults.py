@@ -146,6 +146,8 @@ def test_a_read_only_data_folder_still_serves_search_and_ask_and_refuses_changes
         assert f"请检查数据目录 {data}" in err and "权限" in err and "coach search 和 coach ask 仍可使用" in err
         code, _, err = _coach(data, _commands(data)["ingest"], capsys)
         assert code == 1 and "无法写入" in err and "Traceback" not in err
+        code, _, err = _coach(data, ["db", "backup", str(data.parent / "ro.bak")], capsys)
+        assert code == 0, err  # reading is all a backup needs
         assert _fingerprint(data) == before  # nothing was written, nothing lost
     # writable again, the same database takes the change (in a new process: this one's SQLite still shares the
     # read-only mount's memory map of the WAL index, as a process that was given a read-only folder would)
@@ -157,6 +159,30 @@ def test_a_read_only_data_folder_still_serves_search_and_ask_and_refuses_changes
         check=False,
     )
     assert done.returncode == 0, done.stderr
+    code, out, err = _coach(data.parent / "restored", ["db", "restore", str(data.parent / "ro.bak"), "--yes"], capsys)
+    assert code == 0, err
+    code, out, _ = _coach(data.parent / "restored", ["search", QUESTION], capsys)
+    assert code == 0 and "不得跨级" in out  # the backup taken from the read-only folder holds the knowledge base
+
+
+def test_a_lock_held_past_the_timeout_is_named(tmp_path):
+    from app.fault_messages import fault_message
+    from storage.faults import FaultKind, classify_storage_error
+    from tests.conftest import make_settings
+
+    path = tmp_path / "coach.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError) as raised:
+            sqlite3.connect(path, timeout=0).execute("INSERT INTO t VALUES (1)")
+    finally:
+        holder.close()
+    fault = classify_storage_error(raised.value)
+    assert fault is not None and fault.kind is FaultKind.LOCKED
+    message = fault_message(fault, settings=make_settings(tmp_path))
+    assert "正被其他进程锁定" in message and str(path) in message
 
 
 def _truncate(path: Path) -> bytes:
