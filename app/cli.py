@@ -154,6 +154,10 @@ def _parser() -> argparse.ArgumentParser:
     i = users.add("invite", help="生成邀请码: coach users invite 角色 姓名 工号 地区 级别")
     for name in ("role", "name", "employee_no", "region", "level"):
         i.add_argument(name)
+    b = users.add("bind", help="绑定账号免登记: coach users bind 工号 wecom:成员账号 | --from 表格.xlsx")
+    b.add_argument("employee_no", nargs="?")
+    b.add_argument("identity", nargs="?", help="wecom:成员账号 (UserID) 或 telegram:数字ID")
+    b.add_argument("--from", dest="sheet", type=Path, help="Excel 表: 第 1 行有「工号」和「企业微信账号」两列")
 
     p = sub.add(
         "quiz", help="测验题库: import 检查 / publish 发布 / list 列表 / retire 下线 / template 模板 / retake 补考"

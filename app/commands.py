@@ -250,6 +250,10 @@ def cmd_users(args: argparse.Namespace, services: Services) -> int:
         for learner in admin.list_learners():
             print(f"{learner.employee_no}\t{learner.name}\t{learner.region}\t{learner.level}\t{learner.role}")
         return 0
+    if args.users_action == "bind":
+        from app.user_binding import cmd_users_bind
+
+        return cmd_users_bind(uow=services.uow, employee_no=args.employee_no, identity=args.identity, sheet=args.sheet)
     if args.users_action == "supervise":
         ok, message = admin.supervise(args.employee_no, args.supervisor_no)
     elif args.users_action == "grant":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from functools import cached_property
@@ -252,6 +252,12 @@ class Services:
         )
         renderers = self.conversation.records.renderers if self.conversation.records is not None else {}
         return OutboxDrainer(self.uow, sender, worker, policy, renderers=renderers)
+
+    @property
+    def reply_renderers(self) -> Mapping[str, Callable[..., bytes]]:
+        """How stored pictures are drawn again (the radar), for channels that send stored replies themselves."""
+        records = self.conversation.records
+        return records.renderers if records is not None else {}
 
     @property
     def invite_valid_for(self) -> timedelta:

@@ -25,8 +25,8 @@ class _Section(BaseModel):
 
 class AppSettings(_Section):
     time_zone: str = "Asia/Shanghai"  # where the programme's half-year cycles are cut (IANA name)
-    # which chat `coach run` opens; "auto": Telegram when TELEGRAM_BOT_TOKEN is set, else the console
-    channel: Literal["auto", "console", "telegram"] = "auto"
+    # which chat `coach run` opens; "auto": Telegram with TELEGRAM_BOT_TOKEN, else WeCom with WECOM_SECRET, else console
+    channel: Literal["auto", "console", "telegram", "wecom"] = "auto"
 
     @field_validator("time_zone")
     @classmethod
@@ -125,6 +125,21 @@ class RemindersSettings(_Section):
         return value
 
 
+class WeComSettings(_Section):
+    """A WeCom (企业微信) self-built app; its Token, EncodingAESKey and Secret come only from the environment."""
+
+    corp_id: str = ""  # 企业ID (My Company → Company Information)
+    agent_id: int = Field(default=0, ge=0)  # the app's AgentId
+    base_url: str = "https://qyapi.weixin.qq.com"  # a private deployment's API server, or a test emulator
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8089, ge=0, le=65535)
+    callback_path: str = "/wecom/callback"
+    markdown: bool = False  # titles as markdown: shown by the WeCom client, not by WeChat's 企业微信 plug-in
+    max_clock_skew_seconds: int = Field(default=300, ge=5, le=3600)  # older (or later) callbacks are refused
+    drain_seconds: float = Field(default=20.0, ge=0.0, le=600.0)
+    request_timeout_seconds: float = Field(default=10.0, gt=0.0, le=120.0)
+
+
 class RegistrationSettings(_Section):
     invite_valid_days: int = Field(default=14, ge=1, le=365)
 
@@ -151,6 +166,7 @@ class Settings(BaseModel):
     ingest: IngestSettings = IngestSettings()
     telegram: TelegramSettings = TelegramSettings()
     registration: RegistrationSettings = RegistrationSettings()
+    wecom: WeComSettings = WeComSettings()
     reminders: RemindersSettings = RemindersSettings()
     logging: LoggingSettings = LoggingSettings()
 
@@ -159,6 +175,9 @@ class Settings(BaseModel):
     telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
     llm_api_key: SecretStr | None = Field(default=None, validation_alias="COACH_LLM_API_KEY")
+    wecom_token: SecretStr | None = Field(default=None, validation_alias="WECOM_TOKEN")
+    wecom_encoding_aes_key: SecretStr | None = Field(default=None, validation_alias="WECOM_ENCODING_AES_KEY")
+    wecom_secret: SecretStr | None = Field(default=None, validation_alias="WECOM_SECRET")
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -102,12 +102,14 @@ async def keep_tables_pruned(services: Services, *, every: float = PRUNE_EVERY_S
 
 
 def choose_channel(settings: Settings) -> str:
-    """`app.channel`, or with "auto": Telegram when its token is set, else the console."""
+    """`app.channel`, or with "auto": Telegram when its token is set, WeCom when its secret is, else the console."""
     chosen = settings.app.channel
     if chosen != "auto":
         return chosen
     if settings.telegram_bot_token is not None:
         return "telegram"
+    if settings.wecom_secret is not None:
+        return "wecom"
     return "console"
 
 
@@ -137,9 +139,16 @@ def _run_telegram(services: Services) -> int:
     return run_telegram(services, services.settings)
 
 
+def _run_wecom(services: Services) -> int:
+    from bot.channels.wecom.worker import run_wecom
+
+    return run_wecom(services, services.settings)
+
+
 RUNNERS: dict[str, Callable[[Services], int]] = {
     "console": _run_console,
     "telegram": _run_telegram,
+    "wecom": _run_wecom,
 }
 
 

@@ -67,6 +67,16 @@ class LearnerRepository:
     def link_identity(self, session: Session, *, learner_id: int, channel: str, external_id: str) -> None:
         session.add(ChannelIdentity(channel=channel, external_id=external_id, learner_id=learner_id))
 
+    def identities_of(self, session: Session, learner_id: int, *, channel: str) -> list[str]:
+        """The learner's accounts on `channel` (their external ids)."""
+        return list(
+            session.scalars(
+                select(ChannelIdentity.external_id)
+                .where(ChannelIdentity.learner_id == learner_id, ChannelIdentity.channel == channel)
+                .order_by(ChannelIdentity.id)
+            )
+        )
+
     def set_role(self, session: Session, learner_id: int, role: str) -> None:
         session.get_one(Learner, learner_id).role = role
 

@@ -1,0 +1,102 @@
+"""Replies go out through message/send after the callback was answered: a failed send is retried from the stored
+replies, from the first message not yet sent — never twice, never to anyone else; the shared access token is
+replaced when WeCom refuses it; 45009 backs off."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.channels.wecom.api import RateLimited
+from bot.core import texts
+from storage.models import ProcessedUpdate
+from tests.wecom.conftest import WeComWorker
+
+QUESTION = "投诉处理流程里多久回访客户?"
+
+
+def _row(services, msg_id: object) -> ProcessedUpdate:  # type: ignore[no-untyped-def]
+    with services.uow.read() as session:
+        return session.scalars(select(ProcessedUpdate).where(ProcessedUpdate.update_id == str(msg_id))).one()
+
+
+async def test_a_send_that_breaks_is_finished_by_the_sweeper_from_the_message_that_failed(
+    wecom: WeComWorker, wecom_services
+):
+    await wecom.register("wangxl", "A1001")
+    wecom.app.delivery.sweep_grace = timedelta(0)
+    wecom.emu.fail_next("message/send", "ok", "drop")  # the answer's text goes, the card's send breaks
+    fields = wecom.emu.text_fields("wangxl", QUESTION)
+    before = len(wecom.emu.sent)
+    response = await wecom.deliver(fields)
+    assert response.text == "success"  # answered at once: WeCom does not retry because of our sending
+    assert [s.msgtype for s in wecom.emu.sent[before:]] == ["text"]
+    row = _row(wecom_services, fields["MsgId"])
+    assert (row.sent_parts, row.delivered_at, row.send_lease_until) == (1, None, None)
+    assert await wecom.app.delivery.sweep() == 1  # any worker's sweeper: only the card is left
+    assert [s.msgtype for s in wecom.emu.sent[before:]] == ["text", "template_card"]
+    assert {s.touser for s in wecom.emu.sent[before:]} == {"wangxl"}
+    assert await wecom.app.delivery.sweep() == 0  # nothing left, nothing sent again
+    again = await wecom.deliver(fields)  # and WeCom retrying the callback sends nothing either
+    assert again.text == "success" and len(wecom.emu.sent) == before + 2
+    row = _row(wecom_services, fields["MsgId"])
+    assert row.delivered_at is not None and row.sent_parts == 2
+
+
+async def test_45009_on_every_wait_leaves_the_delivery_pending_for_the_sweeper(wecom: WeComWorker, wecom_services):
+    await wecom.register("wangxl", "A1001")
+    wecom.app.delivery.sweep_grace = timedelta(0)
+    wecom.app.api.rate_backoff = (0.0,)
+    wecom.emu.fail_next("message/send", 45009, 45009)
+    fields = wecom.emu.text_fields("wangxl", "/whoami")
+    before = len(wecom.emu.sent)
+    await wecom.deliver(fields)
+    assert wecom.emu.sent[before:] == [] and _row(wecom_services, fields["MsgId"]).delivered_at is None
+    assert await wecom.app.delivery.sweep() == 1
+    [whoami] = wecom.emu.sent[before:]
+    assert whoami.touser == "wangxl" and "A1001" in whoami.text
+
+
+async def test_a_member_outside_the_app_is_not_sent_to_and_nobody_else_gets_the_reply(
+    wecom: WeComWorker, wecom_services
+):
+    wecom.app.delivery.sweep_grace = timedelta(0)
+    fields = wecom.emu.text_fields("outsider", "/start")  # WeCom answers invaliduser for them
+    await wecom.deliver(fields)
+    assert wecom.emu.sent == []
+    assert _row(wecom_services, fields["MsgId"]).delivered_at is not None  # given up, not retried for a day
+    sends = wecom.emu.calls.count("message/send")
+    assert await wecom.app.delivery.sweep() == 0 and wecom.emu.sent == []
+    assert wecom.emu.calls.count("message/send") == sends
+
+
+async def test_a_refused_access_token_is_replaced_once_and_the_message_still_goes(wecom: WeComWorker):
+    [welcome] = await wecom.say("wangxl", "/start")
+    assert welcome.text == texts.WELCOME_NEW and wecom.emu.fetches() == 1
+    wecom.emu.expire_tokens()  # 42001 on the next call
+    assert [s.text for s in await wecom.say("zhangsan", "/start")] == [texts.WELCOME_NEW]
+    assert wecom.emu.fetches() == 2
+    wecom.emu.tokens.clear()  # 40014: WeCom no longer knows it
+    assert [s.text for s in await wecom.say("lisi", "/start")] == [texts.WELCOME_NEW]
+    assert wecom.emu.fetches() == 3
+    assert [s.text for s in await wecom.say("admin01", "/start")] == [texts.WELCOME_NEW]
+    assert wecom.emu.fetches() == 3  # the new one is kept
+
+
+async def test_45009_backs_off_then_sends_and_raises_after_the_last_wait(wecom: WeComWorker):
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    wecom.app.api.sleep = sleep
+    wecom.app.api.rate_backoff = (1.0, 2.0)
+    wecom.emu.fail_next("message/send", 45009, 45009)
+    assert [s.text for s in await wecom.say("wangxl", "/start")] == [texts.WELCOME_NEW]
+    assert waits == [1.0, 2.0]
+    wecom.emu.fail_next("message/send", 45009, 45009, 45009)
+    with pytest.raises(RateLimited) as limited:
+        await wecom.app.api.send({"touser": "wangxl", "agentid": 1000002, "msgtype": "text", "text": {"content": "x"}})
+    assert limited.value.errcode == 45009 and waits == [1.0, 2.0, 1.0, 2.0]
