@@ -173,9 +173,6 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:
         yield engine
 
 
-@pytest.fixture
-def world(sqlite_engine: Engine) -> World:
-    return build_world(sqlite_engine)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -187,3 +184,9 @@ def any_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
     )
     with empty_engine(url) as engine:
         yield engine
+
+
+@pytest.fixture
+def world(any_engine: Engine) -> World:
+    """The study habit's world on SQLite and on the session's scratch PostgreSQL database."""
+    return build_world(any_engine)

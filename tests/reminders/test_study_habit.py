@@ -3,17 +3,19 @@ quiet hours, a blocked bot, streaks and the supervisors' weekly digest — on re
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bot.core.messages import TextReply
+from bot.core.outbox import OutboxDrainer
 from bot.core.quiet_hours import QuietHours
 from bot.core.roles import Role
 from storage.models import OutboxMessage, ReminderBlock
 from storage.record_repository import RecordRepository
-from tests.reminders.conftest import World, build_world, practice_set
+from tests.reminders.conftest import FakeSender, World, build_world, practice_set
 
 MONDAY_0830 = datetime(2026, 11, 23, 0, 30)  # UTC; 08:30 in Shanghai
 MONDAY_0900 = datetime(2026, 11, 23, 1, 0)
@@ -208,3 +210,19 @@ def test_the_weekly_digest_tells_a_supervisor_who_practised_who_has_not_started_
     assert "张三:产品理解力 情境模拟测验 再答对 1 题可达 等级3" in text
     world.clock.now += timedelta(days=1)
     assert world.plan().digest == 0  # Tuesday: not the digest's day
+
+
+def test_a_worker_killed_between_claim_and_send_leaves_the_message_to_another_after_the_lease(world):
+    _with_due_mistake(world)
+    world.clock.now = MONDAY_0900
+    world.plan()
+    assert len(world.drainer.claim()) == 1  # worker A claimed … and died before sending
+    survivor_sender = FakeSender()
+    survivor = OutboxDrainer(world.uow, survivor_sender, "worker-b", world.drainer.policy, clock=world.clock)
+    assert asyncio.run(survivor.drain_once()).claimed == 0  # A's lease still holds
+    world.clock.now += world.drainer.policy.lease + timedelta(seconds=1)
+    assert asyncio.run(survivor.drain_once()).sent == 1
+    assert asyncio.run(survivor.drain_once()).claimed == 0 and world.drain().claimed == 0
+    assert len(survivor_sender.sent) == 1 and world.sender.sent == []
+    (row,) = _rows(world)
+    assert (row.status, row.claimed_by, row.attempts) == ("sent", "worker-b", 2)
