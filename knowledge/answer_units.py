@@ -19,7 +19,9 @@ MAX_SENTENCE = 160  # a sentence longer than this is split into windows at comma
 HEADING_MAX = 30  # a line this short without a sentence end reads as a heading
 HEADED_MAX = 240  # how much text under a heading joins it as one unit
 _SENTENCE_CLOSE = re.compile(r"[。!?;!?;…,,]$")
-WINDOW_OVERLAP = 40  # windows of unbroken text overlap so a fact on a boundary is whole in one of them
+WINDOW_OVERLAP = 40
+QUESTION_MAX = 60  # a line this short ending in a question mark is the document asking what follows answers
+_QUESTION_END = re.compile(r"[??]$")  # windows of unbroken text overlap so a fact on a boundary is whole in one of them
 
 
 @dataclass(frozen=True)
@@ -106,21 +108,39 @@ def _attach_to_headings(units: list[Unit]) -> list[Unit]:
         unit = units[i]
         following: list[str] = []
         j = i + 1
-        if not unit.is_list and is_heading_line(unit.text):
+        heading = _own_question(unit) or (not unit.is_list and is_heading_line(unit.text))
+        if heading and j < len(units) and units[j].is_list and _own_question(unit):
+            out.append(Unit(unit.passage, len(out), _own_question(unit), units[j].items))
+            i = j + 1
+            continue
+        if heading:
             size = 0
-            while j < len(units) and not units[j].is_list and not is_heading_line(units[j].text):
+            while j < len(units) and not units[j].is_list and not _heads(units[j]):
                 if following and size + len(units[j].text) > HEADED_MAX:
                     break
                 following.append(units[j].text)
                 size += len(units[j].text)
                 j += 1
         if following:
-            out.append(Unit(unit.passage, len(out), unit.text, tuple(following)))
+            out.append(Unit(unit.passage, len(out), _own_question(unit) or unit.text, tuple(following)))
             i = j
         else:
             out.append(Unit(unit.passage, len(out), unit.text, unit.items))
             i += 1
     return out
+
+
+def _own_question(unit: Unit) -> str:
+    """The document's own question (「2.哈雷摩托是怎样超越客户期望的?」, often read as a one-item list):
+    it heads its answer like a heading does, and never answers on its own."""
+    lines = unit.full_text.splitlines()
+    if len(lines) != 1 or len(lines[0]) > QUESTION_MAX or not _QUESTION_END.search(lines[0]):
+        return ""
+    return lines[0]
+
+
+def _heads(unit: Unit) -> bool:
+    return bool(_own_question(unit)) or (not unit.is_list and is_heading_line(unit.text))
 
 
 def dangling(unit: Unit) -> bool:

@@ -216,3 +216,20 @@ def test_a_word_found_counts_once_not_again_through_its_parts() -> None:
     assert overlap("来电提醒", shape) == pytest.approx(2.0)
     assert overlap("来电", shape) == pytest.approx(2.0)  # its bigram lies inside the word found
     assert overlap("后来在BOSS里加了推荐弹窗", shape) > overlap("先为来电提醒建投诉档案", shape)
+
+
+def test_the_documents_own_question_heads_its_answer_and_never_answers_alone() -> None:
+    text = (
+        "1.哈雷摩托是怎样管理客户期望的?\n"
+        "一、加强企业管理,提高产品竞争力\n"
+        "2.哈雷摩托是怎样超越客户期望的?\n"
+        "哈雷公司多半会等到顾客订单确定之后,再根据他们的个性需求量身打造“专属哈雷摩托车”。\n"
+        "这些个性化产品非常注重质量。"
+    )
+    units = passage_units(text, 0)
+    headed = next(u for u in units if u.text.startswith("2.哈雷摩托"))
+    assert "专属哈雷摩托车" in headed.full_text
+    words = {"哈雷": 3.0, "摩托": 2.0, "超越": 2.5, "客户": 0.5, "期望": 1.5}
+    answer = compose_answer(result("哈雷摩托是咋超越客户期望的", tuple(words), passage(text), words=words))
+    assert "专属哈雷摩托车" in answer.body
+    assert not all(line.rstrip("[1]").endswith(("?", "?")) for line in answer.body.splitlines())
