@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.core.reminder_plan import ReminderPlanner, ReminderSchedule
     from ingest.pipeline import IngestPipeline
     from knowledge.answer import ExtractiveAnswerer, MobileAnswer
+    from knowledge.dense_guard import GuardedDenseIndex
     from knowledge.fresh_search import FreshSearch
     from knowledge.lexical_store import LexicalIndexStore
     from knowledge.results import Passage, SearchResult
@@ -66,7 +67,7 @@ class Services:
 
     settings: Settings
     repository: KnowledgeRepository = field(default_factory=KnowledgeRepository)
-    dense_status: str = field(default="", init=False)  # what the last search build found wrong with the dense index
+    _dense_guard: GuardedDenseIndex | None = field(default=None, init=False)  # the current search's dense side
 
     @cached_property
     def engine(self):  # type: ignore[no-untyped-def]
@@ -283,16 +284,26 @@ class Services:
     def search(self) -> KnowledgeSearch:
         return self.fresh_search.current()
 
+    @property
+    def dense_status(self) -> str:
+        """What the current search found wrong with the dense index ("" when nothing; `/readyz`)."""
+        return self._dense_guard.status if self._dense_guard is not None else ""
+
     def _dense_for_search(self, known: Sequence[str]) -> DenseIndex | None:
-        """The dense index for searching the `known` passages: their ids only, lexical when the store fails, and a
+        """The dense index for searching the `known` passages: their ids only, lexical while the store fails, and a
         store that misses passages said in the log (`knowledge/dense_guard.py`)."""
-        from knowledge.dense_guard import guard_dense_index
+        from knowledge.dense_guard import GuardedDenseIndex
 
         if self.settings.vector_store.mode == "off":
             return None
-        guarded = guard_dense_index(lambda: self.dense, known=known)
-        self.dense_status = "cannot be opened" if guarded is None else guarded.status
-        return guarded
+
+        def open_dense() -> DenseIndex:
+            dense = self.dense
+            assert dense is not None  # vector_store.mode is not off
+            return dense
+
+        self._dense_guard = GuardedDenseIndex(open_dense, known=known)
+        return self._dense_guard
 
     def _build_search(self, generation: int) -> KnowledgeSearch:
         from knowledge.abstention import AbstentionPolicy

@@ -19,6 +19,7 @@ from app.cli import main
 from app.composition import Services
 from app.health import check_vector_store
 from app.index_commands import cmd_db_check, cmd_ingest_repair
+from knowledge.dense_guard import RETRY_SECONDS, GuardedDenseIndex
 from knowledge.lexical_store import LEGACY_PICKLE_NAME
 from knowledge.vector_store import DenseDocument
 from tests.conftest import make_settings
@@ -211,3 +212,29 @@ def test_a_read_only_data_folder_searches_lexically_when_chroma_cannot_open(data
         capsys.readouterr()
         assert cmd_db_check(services) == 1  # the check says so instead of crashing on Chroma's error
         assert f"向量索引: 无法打开 {data / 'chroma'}" in capsys.readouterr().out
+
+
+def test_a_dense_index_that_could_not_be_opened_is_tried_again_and_used(data, caplog):
+    services = _services(data)
+    store = services.dense
+    assert store is not None
+    with services.uow.read() as session:
+        known = services.repository.all_chunk_ids(session)
+    opened: list[int] = []
+
+    def chroma_server_back_after_a_while():  # type: ignore[no-untyped-def]
+        opened.append(1)
+        if len(opened) == 1:
+            raise ConnectionError("Could not connect to a Chroma server. Are you sure it is running?")
+        return store
+
+    now = [0.0]
+    guard = GuardedDenseIndex(chroma_server_back_after_a_while, known=known, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="knowledge.dense_guard"):
+        assert guard.search(QUESTION, k=5) == {} and guard.status == "cannot be opened"
+    assert any("cannot be opened, searching lexically only (ConnectionError" in r.getMessage() for r in caplog.records)
+    now[0] = RETRY_SECONDS / 2
+    assert guard.search(QUESTION, k=5) == {} and len(opened) == 1  # not knocking on every question
+    now[0] = RETRY_SECONDS
+    hits = guard.search(QUESTION, k=5)
+    assert hits and set(hits) <= known and guard.status == "" and len(opened) == 2
