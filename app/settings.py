@@ -186,6 +186,13 @@ class Settings(BaseModel):
             raise ValueError("TELEGRAM_BOT_TOKEN is still a placeholder: set the token BotFather gave you")
         return value
 
+    @field_validator("wecom_token", "wecom_encoding_aes_key", "wecom_secret")
+    @classmethod
+    def _no_placeholder_wecom_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and _looks_like_placeholder(value.get_secret_value()):
+            raise ValueError("is still a placeholder (deploy/env.example): set the value from the WeCom admin console")
+        return value
+
     @field_validator("telegram_webhook_secret")
     @classmethod
     def _strong_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:

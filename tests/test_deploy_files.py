@@ -29,8 +29,18 @@ EXAMPLE_ENV = dict(
 EXAMPLE_ENV |= {
     "TELEGRAM_BOT_TOKEN": "123456789:AAE-filled-in-by-the-operator_0123456",
     "TELEGRAM_WEBHOOK_SECRET": "Zq8_v2LrT0-kXw9aPd3sBn4",
+    "WECOM_SECRET": "S0zjZTT7lnk48cC5y6PWVXpZJVKtGly2c1zJt5Fm1Rs",
+    "WECOM_TOKEN": "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
+    "WECOM_ENCODING_AES_KEY": "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
 }
-COACH_SERVICES = ("migrate", "ingest", "bot")
+COACH_SERVICES = ("migrate", "ingest", "bot", "wecom")
+SECRET_VARIABLES = {
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "WECOM_TOKEN",
+    "WECOM_ENCODING_AES_KEY",
+    "WECOM_SECRET",
+}
 VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?]([^}]*))?\}")
 
 
@@ -70,7 +80,7 @@ def test_every_coach_variable_names_a_real_setting_and_the_values_validate(servi
             path = key.removeprefix("COACH_").lower().split("__")
             assert _field_exists(Settings, path), f"{service}: {key} is not a setting"
         else:
-            assert key in {"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"}, f"{service}: unknown variable {key}"
+            assert key in SECRET_VARIABLES, f"{service}: unknown variable {key}"
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     settings = load_settings()
@@ -110,6 +120,27 @@ def test_workers_run_in_webhook_mode_behind_the_proxy_on_matching_port_and_path(
     assert grace > tg.drain_seconds, "compose would kill a worker before it drained"
 
 
+def test_wecom_workers_answer_the_callback_path_nginx_forwards_on_their_port(monkeypatch):
+    for key, value in service_env("wecom").items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    w = settings.wecom
+    assert settings.app.channel == "wecom" and w.listen == "0.0.0.0" and w.corp_id and w.agent_id
+    assert f"location = {w.callback_path} " in NGINX, f"nginx does not forward {w.callback_path}"
+    assert f"server wecom:{w.port} " in NGINX
+    health = " ".join(COMPOSE["services"]["wecom"]["healthcheck"]["test"])
+    assert f"127.0.0.1:{w.port}/readyz" in health
+    grace = int(COMPOSE["services"]["wecom"]["stop_grace_period"].rstrip("s"))
+    assert grace > w.drain_seconds, "compose would kill a worker before it drained"
+    block = NGINX.split(f"location = {w.callback_path} ", 1)[1].split("location ", 1)[0]
+    timeout = re.search(r"proxy_read_timeout (\d+)s", block)
+    assert timeout is not None and int(timeout.group(1)) < 5, "WeCom gives up on a callback after 5 s"
+    profiles = {name: service.get("profiles") for name, service in COMPOSE["services"].items()}
+    assert profiles["bot"] == ["telegram"] and profiles["wecom"] == ["wecom"]
+    assert EXAMPLE_ENV["COMPOSE_PROFILES"] == "telegram"  # the default deployment is unchanged
+    assert all(dep.get("required") is False for dep in COMPOSE["services"]["proxy"]["depends_on"].values())
+
+
 def test_nginx_retries_the_next_worker_for_posts():
     assert re.search(r"proxy_next_upstream [^;]*\berror\b[^;]*\bhttp_503\b[^;]*\bnon_idempotent\b", NGINX)
     assert "X-Telegram-Bot-Api-Secret-Token" in NGINX
@@ -117,7 +148,7 @@ def test_nginx_retries_the_next_worker_for_posts():
 
 def test_workers_start_only_after_the_schema_is_migrated_and_chroma_is_up():
     services: dict[str, Any] = COMPOSE["services"]
-    for name in ("bot", "ingest"):
+    for name in ("bot", "wecom", "ingest"):
         depends = services[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert depends["chroma"]["condition"] == "service_healthy"

@@ -98,3 +98,11 @@ async def test_forged_foreign_and_stale_callbacks_are_refused_and_change_nothing
     ok = await wecom.emu.post(query, body)  # the genuine one still works
     await wecom.settle()
     assert ok.text == "success" and [s.text for s in wecom.emu.to("wangxl")] == [texts.WELCOME_NEW]
+
+
+async def test_the_worker_reports_health_and_readiness_like_every_channels_worker(wecom: WeComWorker):
+    health = await wecom.http.get(f"{wecom.base}/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    ready = (await wecom.http.get(f"{wecom.base}/readyz")).json()
+    assert ready["ready"] is True
+    assert {c["name"] for c in ready["checks"]} >= {"database", "knowledge_index"}
