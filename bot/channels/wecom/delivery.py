@@ -30,7 +30,8 @@ SWEEP_EVERY_SECONDS = 5.0
 SWEEP_GRACE = timedelta(seconds=5)  # a claim this young is still being sent by the worker that handled it
 SWEEP_HORIZON = timedelta(days=1)  # older replies are not worth sending any more
 SYSTEM_BUSY = -1  # WeCom's "系统繁忙", and our own code for an answer that was not JSON
-RETRYABLE = {SYSTEM_BUSY, RATE_LIMITED, *TOKEN_REFUSED}  # anything else refuses the message itself
+UNTRUSTED_IP = 60020  # the worker's address is not among the app's 企业可信IP: pending until an admin adds it
+RETRYABLE = {SYSTEM_BUSY, RATE_LIMITED, UNTRUSTED_IP, *TOKEN_REFUSED}  # anything else refuses the message itself
 
 
 @dataclass
