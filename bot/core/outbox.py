@@ -2,8 +2,9 @@
 
 A batch is claimed in one transaction, then each message is sent and marked in its own short transaction right
 after, so a crash loses at most the lease of what was claimed and not yet marked (claimed again after the lease).
-Blocked → the row and everything else queued for that person on that channel is dropped, and the channel is marked
-blocked for them. RetryLater → this row and the rest of the batch go back, claimable after the wait. Any other error
+The messages of a batch go out side by side (one per chat). Blocked → the row and everything else queued for that
+person on that channel is dropped, and the channel is marked blocked for them. RetryLater → the row goes back,
+claimable after the wait, and the worker pauses that long. Any other error
 → back with a growing wait, until `max_attempts`. Nothing goes out at or after a row's `expires_at` (the next quiet
 hours), checked again just before sending.
 """
@@ -77,41 +78,40 @@ class OutboxDrainer:
         return claimed
 
     async def drain_once(self) -> DrainReport:
-        """Claim one batch and try every message in it."""
+        """Claim one batch and try every message in it, side by side (one per chat: the claim sees to that)."""
         report = DrainReport()
         batch = await asyncio.to_thread(self.claim)
         report.claimed = len(batch)
-        for position, message in enumerate(batch):
-            if self.clock() >= message.expires_at:
-                await asyncio.to_thread(self._final, message, "expired", "quiet hours began before it was sent")
-                report.expired += 1
-                continue
-            try:
-                await self.sender.send(message.address, decode_replies(message.payload, renderers=self.renderers))
-            except Blocked:
-                await asyncio.to_thread(self._blocked, message)
-                report.blocked += 1
-            except RetryLater as exc:
-                report.slow_down = exc.retry_after
-                retry_at = self.clock() + timedelta(seconds=exc.retry_after)
-                for rest in batch[position:]:
-                    await asyncio.to_thread(self._release, rest, retry_at, str(exc))
-                report.retried += len(batch) - position
-                log.warning("channel %s asks to slow down: %s", self.sender.channel, exc)
-                break
-            except Exception as exc:  # a passing failure (network, server): later, a few times
-                log.warning("sending outbox message %d failed (%s)", message.message_id, type(exc).__name__)
-                if message.attempts >= self.policy.max_attempts:
-                    await asyncio.to_thread(self._final, message, "failed", type(exc).__name__)
-                    report.failed += 1
-                else:
-                    wait = self.policy.retry_after * 2 ** (message.attempts - 1)
-                    await asyncio.to_thread(self._release, message, self.clock() + wait, type(exc).__name__)
-                    report.retried += 1
-            else:
-                await asyncio.to_thread(self._sent, message)
-                report.sent += 1
+        for outcome, wait in await asyncio.gather(*(self._deliver(message) for message in batch)):
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            report.slow_down = max(report.slow_down, wait)
         return report
+
+    async def _deliver(self, message: ClaimedMessage) -> tuple[str, float]:
+        """Send one claimed message and mark what became of it: (the DrainReport field to count, seconds to wait)."""
+        if self.clock() >= message.expires_at:
+            await asyncio.to_thread(self._final, message, "expired", "quiet hours began before it was sent")
+            return "expired", 0.0
+        try:
+            await self.sender.send(message.address, decode_replies(message.payload, renderers=self.renderers))
+        except Blocked:
+            await asyncio.to_thread(self._blocked, message)
+            return "blocked", 0.0
+        except RetryLater as exc:
+            log.warning("channel %s asks to slow down: %s", self.sender.channel, exc)
+            retry_at = self.clock() + timedelta(seconds=exc.retry_after)
+            await asyncio.to_thread(self._release, message, retry_at, str(exc))
+            return "retried", exc.retry_after
+        except Exception as exc:  # a passing failure (network, server): later, a few times
+            log.warning("sending outbox message %d failed (%s)", message.message_id, type(exc).__name__)
+            if message.attempts >= self.policy.max_attempts:
+                await asyncio.to_thread(self._final, message, "failed", type(exc).__name__)
+                return "failed", 0.0
+            wait = self.policy.retry_after * 2 ** (message.attempts - 1)
+            await asyncio.to_thread(self._release, message, self.clock() + wait, type(exc).__name__)
+            return "retried", 0.0
+        await asyncio.to_thread(self._sent, message)
+        return "sent", 0.0
 
     async def run(self, *, every: float, stop: asyncio.Event | None = None) -> None:
         """Drain until cancelled (or `stop`): a full batch goes straight on; otherwise wait `every` seconds."""
