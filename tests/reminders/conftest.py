@@ -173,8 +173,6 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:
         yield engine
 
 
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
     url = (
