@@ -10,7 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.wecom.api import RateLimited
+from bot.channels.wecom.outbox_sender import WeComReplySender
 from bot.core import texts
+from bot.core.delivery import Blocked, RetryLater
+from bot.core.messages import Button, TextReply
 from storage.models import ProcessedUpdate
 from tests.wecom.conftest import WeComWorker
 
@@ -100,3 +103,26 @@ async def test_45009_backs_off_then_sends_and_raises_after_the_last_wait(wecom: 
     with pytest.raises(RateLimited) as limited:
         await wecom.app.api.send({"touser": "wangxl", "agentid": 1000002, "msgtype": "text", "text": {"content": "x"}})
     assert limited.value.errcode == 45009 and waits == [1.0, 2.0, 1.0, 2.0]
+
+
+async def test_errcode_60020_keeps_the_replies_pending_until_the_address_is_trusted(wecom: WeComWorker, wecom_services):
+    wecom.app.delivery.sweep_grace = timedelta(0)
+    wecom.emu.fail_next("message/send", 60020)  # the worker's address is not among the app's 企业可信IP
+    fields = wecom.emu.text_fields("wangxl", "/start")
+    await wecom.deliver(fields)
+    assert wecom.emu.sent == [] and _row(wecom_services, fields["MsgId"]).delivered_at is None
+    assert await wecom.app.delivery.sweep() == 1  # the admin added it: the next sweep sends the reply
+    assert [s.text for s in wecom.emu.to("wangxl")] == [texts.WELCOME_NEW]
+
+
+async def test_reminders_go_out_through_the_wecom_sender_with_the_outbox_outcomes(wecom: WeComWorker):
+    sender = WeComReplySender(wecom.app.delivery)
+    await sender.send("wangxl", [TextReply("还有 2 道错题到期了", buttons=((Button("开始复习", "tok-review"),),))])
+    text, card = wecom.emu.to("wangxl")
+    assert text.text == "还有 2 道错题到期了" and card.buttons == {"开始复习": "t:tok-review"}
+    with pytest.raises(Blocked):
+        await sender.send("outsider", [TextReply("每日一题")])  # not in the app: no more reminders there
+    wecom.app.api.rate_backoff = ()
+    wecom.emu.fail_next("message/send", 45009)
+    with pytest.raises(RetryLater):
+        await sender.send("wangxl", [TextReply("每日一题")])

@@ -18,6 +18,7 @@ from bot.channels.wecom.callback_server import CallbackServer, ConversationPort,
 from bot.channels.wecom.crypto import WeComCrypto, WeComCryptoError, aes_key_from
 from bot.channels.wecom.delivery import WeComDelivery
 from bot.channels.wecom.messages import CHANNEL
+from bot.channels.wecom.outbox_sender import WeComReplySender
 from bot.channels.worker.http_server import Readiness
 from bot.channels.worker.lifecycle import WorkerHooks, run_http_worker
 from bot.core.reply_codec import Renderer
@@ -141,7 +142,10 @@ async def run_wecom_worker(
             drain_seconds=w.drain_seconds,
             open_channel=nothing,
             close_channel=nothing,
-            loops=[("wecom_deliveries", app.delivery.keep_delivering)],
+            loops=[
+                ("wecom_deliveries", app.delivery.keep_delivering),
+                *hooks.outbox_loops(WeComReplySender(app.delivery)),  # reminders to WeCom members
+            ],
             stop=stop,
             on_listening=on_listening,
         )
