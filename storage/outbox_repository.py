@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, SendRate
 
@@ -120,13 +120,7 @@ class OutboxRepository:
         the last second; each leased until `now + lease`. Rows another worker holds locked are skipped."""
         if limit <= 0:
             return []
-        o, recent = OutboxMessage, aliased(OutboxMessage)
-        just_claimed = exists().where(
-            recent.channel == o.channel,
-            recent.address == o.address,
-            recent.id != o.id,
-            recent.claimed_at > now - PER_CHAT_GAP,
-        )
+        o = OutboxMessage
         query = (
             select(o)
             .where(
@@ -135,18 +129,30 @@ class OutboxRepository:
                 o.due_at <= now,
                 o.expires_at > now,
                 (o.lease_until.is_(None)) | (o.lease_until <= now),
-                ~just_claimed,
             )
             .order_by(o.due_at, o.id)
             .limit(limit)  # every row selected stays locked until commit: take no more than can be used
             .with_for_update(skip_locked=True, of=o)
         )
+        rows = list(session.scalars(query))
+        if not rows:
+            return []
+        # one message per chat at a time: none to a chat that had one claimed in the last second (another batch)
+        busy = set(
+            session.scalars(
+                select(o.address).where(
+                    o.channel == channel,
+                    o.address.in_({row.address for row in rows}),
+                    o.id.not_in([row.id for row in rows]),
+                    o.claimed_at > now - PER_CHAT_GAP,
+                )
+            )
+        )
         claimed: list[ClaimedMessage] = []
-        addresses: set[str] = set()
-        for row in session.scalars(query):
-            if row.address in addresses:
+        for row in rows:
+            if row.address in busy:
                 continue
-            addresses.add(row.address)
+            busy.add(row.address)  # and one per chat in this batch
             row.attempts += 1
             row.lease_until, row.claimed_by, row.claimed_at = now + lease, worker, now
             claimed.append(
@@ -161,8 +167,6 @@ class OutboxRepository:
                     row.attempts,
                 )
             )
-            if len(claimed) == limit:
-                break
         return claimed
 
     def mark_sent(self, session: Session, message_id: int, *, worker: str, now: datetime) -> bool:
