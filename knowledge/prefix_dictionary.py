@@ -1,22 +1,22 @@
 """jieba's prefix dictionary (every word and every prefix of a word, with its frequency) as a memory-mapped file.
 
 jieba builds it from dict.txt (~2 s) or loads it from a marshal cache in the system's temporary folder (~0.35 s,
-600,000 dict entries): a third of a cold `coach search`. Here it is one file in the data folder, written once with
-our domain terms already added, and opened with `mmap`: a question looks up a few hundred words by binary search
-in sorted keys (microseconds each), nothing is loaded up front. Bulk tokenising (ingest) calls `as_dict()` first:
-the same entries as a plain dict, ~4× faster to make than the marshal load.
+~500,000 dict entries): a third of a cold `coach search`. Here it is one file in the data folder, written once
+with our domain terms already added, and opened with `mmap`: a question's few hundred lookups go through a hash
+table in the file, nothing is loaded up front. Bulk tokenising (ingest) calls `as_dict()` first, and a process
+that has looked up many words (a chat worker after a few hundred questions) switches to the same dict itself.
 
 The file holds bytes and integers only, never anything that is executed on load (the data folder is treated as
-writable by others). Layout: magic, a little-endian header (version, entry count, total frequency, blob length,
-CRC-32 of the body, length of the source key), the source key (what the file was built from), padding to 8
-bytes, then the body: frequencies (int64, count), entry start offsets (uint32, count + 1) and the keys in
-code-point order, UTF-8, each followed by a newline. A file that does not fit (another source key, a size or
-checksum that is off) is rebuilt.
+writable by others); a damaged file can make segmentation wrong, never a lookup endless. Layout: magic, a
+little-endian header (version, entry count, total frequency, blob length, CRC-32 of the body, length of the
+source key, hash table bits, longest probe run), the source key (what the file was built from), padding to 8
+bytes, then the body: frequencies (int64, count), the hash table (uint32 entry per slot), entry start offsets
+(uint32, count + 1) and the keys in code-point order, UTF-8, each followed by a newline. A file that does not
+fit (another source key, a size or checksum that is off) is rebuilt.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import logging
 import mmap
@@ -25,76 +25,94 @@ import struct
 import sys
 import tempfile
 import zlib
+from array import array
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 MAGIC = b"COACHPD\n"
-FORMAT_VERSION = 1
-_HEADER = struct.Struct("<IIqqII")  # version, count, total, blob length, body CRC-32, source key length
+FORMAT_VERSION = 2
+# version, entry count, total frequency, blob length, body CRC-32, source key length, hash table bits, longest probe
+_HEADER = struct.Struct("<IIqqIIII")
 FILE_NAME = "jieba-prefix-dictionary.bin"
+EMPTY = 0xFFFFFFFF  # a free hash table slot
+LOOKUPS_BEFORE_DICT = 100_000
+MAX_PROBE = 1024  # a table at most half full has runs of a few dozen slots; a longer claim is a damaged file
 
 
 class MappedFrequencies:
     """The part of a `dict[str, int]` jieba uses (`in`, `[]`, `get`, assignment) over the mapped file.
 
-    Words assigned at run time (jieba's `add_word`) go to an overlay that is consulted first."""
+    A word is found through an open-addressing hash table of the keys (CRC-32 of the UTF-8, linear probing): a
+    few microseconds. Words assigned at run time (jieba's `add_word`) go to an overlay consulted first. After
+    `LOOKUPS_BEFORE_DICT` lookups (a few hundred questions) the entries are read into a dict, as jieba holds them.
+    """
 
-    def __init__(self, *, buffer: mmap.mmap, count: int, starts: memoryview, freqs: memoryview, blob: memoryview):
+    def __init__(
+        self, *, buffer: mmap.mmap, count: int, freqs: memoryview, table: memoryview, starts: memoryview,
+        blob: memoryview, max_probe: int,
+    ) -> None:  # fmt: skip
         self._buffer = buffer  # kept open while the views are in use
         self._count = count
-        self._starts = starts
         self._freqs = freqs
+        self._table = table
+        self._mask = len(table) - 1
+        self._starts = starts
         self._blob = blob
+        self._max_probe = max_probe
         self._added: dict[str, int] = {}
-
-    def _key(self, index: int) -> bytes:
-        return bytes(self._blob[self._starts[index] : self._starts[index + 1] - 1])
+        self._full: dict[str, int] | None = None
+        self._lookups = 0
 
     def _position(self, word: str) -> int | None:
         wanted = word.encode("utf-8")
-        index = bisect.bisect_left(_Keys(self), wanted)
-        return index if index < self._count and self._key(index) == wanted else None
+        table, starts, blob, mask = self._table, self._starts, self._blob, self._mask
+        slot = zlib.crc32(wanted) & mask
+        for _ in range(self._max_probe + 1):  # at most MAX_PROBE: a damaged table makes a lookup wrong, not endless
+            index = table[slot]
+            if index >= self._count:  # EMPTY
+                return None
+            if blob[starts[index] : starts[index + 1] - 1] == wanted:
+                return index
+            slot = (slot + 1) & mask
+        return None
 
-    def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and (word in self._added or self._position(word) is not None)
-
-    def __getitem__(self, word: str) -> int:
+    def _find(self, word: str) -> int | None:
+        if self._full is not None:
+            return self._full.get(word)
         if word in self._added:
             return self._added[word]
+        self._lookups += 1
+        if self._lookups > LOOKUPS_BEFORE_DICT:
+            self._full = self.as_dict()
+            return self._full.get(word)
         index = self._position(word)
-        if index is None:
+        return None if index is None else int(self._freqs[index])
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self._find(word) is not None
+
+    def __getitem__(self, word: str) -> int:
+        freq = self._find(word)
+        if freq is None:
             raise KeyError(word)
-        return int(self._freqs[index])
+        return freq
 
     def get(self, word: str, default: int | None = None) -> int | None:
-        try:
-            return self[word]
-        except KeyError:
-            return default
+        freq = self._find(word)
+        return default if freq is None else freq
 
     def __setitem__(self, word: str, freq: int) -> None:
-        self._added[word] = freq
+        (self._added if self._full is None else self._full)[word] = freq
 
     def as_dict(self) -> dict[str, int]:
         """Every entry as a plain dict (what jieba itself would hold), for tokenising many texts."""
+        if self._full is not None:
+            return self._full
         keys = bytes(self._blob).decode("utf-8").split("\n")[: self._count]
         table = dict(zip(keys, self._freqs.tolist(), strict=True))
         table.update(self._added)
         return table
-
-
-class _Keys:
-    """The sorted keys as a sequence of bytes, for `bisect` (nothing is decoded until compared)."""
-
-    def __init__(self, frequencies: MappedFrequencies) -> None:
-        self._frequencies = frequencies
-
-    def __len__(self) -> int:
-        return self._frequencies._count
-
-    def __getitem__(self, index: int) -> bytes:
-        return self._frequencies._key(index)
 
 
 class DictionaryMismatch(Exception):
@@ -129,14 +147,17 @@ def write(path: Path, frequencies: Mapping[str, int], *, total: int, source_key:
     keys = sorted(frequencies)  # code-point order is UTF-8 byte order
     if any("\n" in key for key in keys):
         raise ValueError("a dictionary word holds a newline")
-    blob = "".join(f"{key}\n" for key in keys).encode("utf-8")
+    encoded = [key.encode("utf-8") for key in keys]
+    blob = b"\n".join(encoded) + b"\n" if encoded else b""
     ends = np.flatnonzero(np.frombuffer(blob, dtype=np.uint8) == ord("\n")) + 1
     starts = np.concatenate(([0], ends)).astype("<u4")
     freqs = np.fromiter((frequencies[key] for key in keys), dtype="<i8", count=len(keys))
-    body = freqs.tobytes() + starts.tobytes() + blob
+    bits = max(4, (2 * len(keys)).bit_length())  # at least twice the entries: short probe runs
+    table, max_probe = _hash_table(encoded, bits)
+    body = freqs.tobytes() + table.tobytes() + starts.tobytes() + blob
     key = source_key.encode("utf-8")
     key += b"\0" * _padding(len(MAGIC) + _HEADER.size + len(key))
-    header = _HEADER.pack(FORMAT_VERSION, len(keys), total, len(blob), zlib.crc32(body), len(key))
+    header = _HEADER.pack(FORMAT_VERSION, len(keys), total, len(blob), zlib.crc32(body), len(key), bits, max_probe)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
@@ -146,6 +167,22 @@ def write(path: Path, frequencies: Mapping[str, int], *, total: int, source_key:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _hash_table(keys: list[bytes], bits: int) -> tuple[array, int]:
+    """Slot → key index (EMPTY when free), by CRC-32 with linear probing, and the longest probe run."""
+    table = array("I", [EMPTY]) * (1 << bits)
+    mask = (1 << bits) - 1
+    longest = 0
+    for index, key in enumerate(keys):
+        slot, probes = zlib.crc32(key) & mask, 0
+        while table[slot] != EMPTY:
+            slot, probes = (slot + 1) & mask, probes + 1
+        table[slot] = index
+        longest = max(longest, probes)
+    if sys.byteorder != "little":
+        table.byteswap()
+    return table, longest
 
 
 def _padding(length: int) -> int:
@@ -171,7 +208,7 @@ def _parse(buffer: mmap.mmap, *, source_key: str) -> tuple[MappedFrequencies, in
     if sys.byteorder != "little":  # the arrays are little-endian and read in the machine's order
         raise DictionaryMismatch("a big-endian machine reads the dictionary from memory")
     at = len(MAGIC)
-    version, count, total, blob_length, crc, key_length = _HEADER.unpack_from(buffer, at)
+    version, count, total, blob_length, crc, key_length, bits, max_probe = _HEADER.unpack_from(buffer, at)
     if version != FORMAT_VERSION:
         raise DictionaryMismatch(f"format version {version}, expected {FORMAT_VERSION}")
     at += _HEADER.size
@@ -179,16 +216,25 @@ def _parse(buffer: mmap.mmap, *, source_key: str) -> tuple[MappedFrequencies, in
     if stored_key != source_key:
         raise DictionaryMismatch("built from another dictionary or other domain terms")
     at += key_length
-    body_length = 8 * count + 4 * (count + 1) + blob_length
+    if not 4 <= bits <= 28 or max_probe > MAX_PROBE:
+        raise DictionaryMismatch(f"hash table of 2^{bits} slots, probe runs up to {max_probe}")
+    slots = 1 << bits
+    body_length = 8 * count + 4 * slots + 4 * (count + 1) + blob_length
     if len(buffer) - at != body_length:
         raise DictionaryMismatch(f"{len(buffer) - at} bytes of entries, expected {body_length}")
     view = memoryview(buffer)
     body = view[at:]
     if zlib.crc32(body) != crc:
         raise DictionaryMismatch("checksum does not match")
-    freqs = body[: 8 * count].cast("q")
-    starts = body[8 * count : 8 * count + 4 * (count + 1)].cast("I")
-    blob = body[8 * count + 4 * (count + 1) :]
+    at = 8 * count
+    freqs = body[:at].cast("q")
+    table = body[at : at + 4 * slots].cast("I")
+    at += 4 * slots
+    starts = body[at : at + 4 * (count + 1)].cast("I")
+    blob = body[at + 4 * (count + 1) :]
     if count and (starts[0] != 0 or starts[count] != blob_length):
         raise DictionaryMismatch("entry offsets do not span the keys")
-    return MappedFrequencies(buffer=buffer, count=count, starts=starts, freqs=freqs, blob=blob), total
+    mapped = MappedFrequencies(
+        buffer=buffer, count=count, freqs=freqs, table=table, starts=starts, blob=blob, max_probe=max_probe
+    )
+    return mapped, total

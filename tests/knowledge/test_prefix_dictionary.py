@@ -3,6 +3,7 @@ segmented without loading ~500,000 entries, and the file segments exactly as jie
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,38 @@ def _source(tokenizer: Tokenizer) -> str:
     from knowledge.tokenizer import _dictionary_source
 
     return _dictionary_source(tokenizer._jieba)
+
+
+def test_a_process_that_looks_up_many_words_switches_to_a_dict(mapped_folder, reference, monkeypatch):
+    monkeypatch.setattr(prefix_dictionary, "LOOKUPS_BEFORE_DICT", 50)
+    tokenizer = Tokenizer(dictionary_folder=mapped_folder)
+    for question in QUESTIONS:
+        assert tokenizer.query_terms(question) == reference.query_terms(question)
+    frequencies = tokenizer._jieba.FREQ
+    assert isinstance(frequencies, MappedFrequencies) and frequencies._full == reference._jieba.FREQ
+
+
+def test_a_hostile_hash_table_makes_lookups_wrong_never_endless(tmp_path):
+    """Whoever can write the data folder can fill every slot (with a checksum to match): lookups still end."""
+    path = tmp_path / FILE_NAME
+    words = {"谈": 10, "谈判": 20, "让": 0, "让步": 5}
+    prefix_dictionary.write(path, words, total=35, source_key="test")
+    data = bytearray(path.read_bytes())
+    at = len(prefix_dictionary.MAGIC)
+    version, count, total, blob_length, _, key_length, bits, _ = prefix_dictionary._HEADER.unpack_from(data, at)
+    body = at + prefix_dictionary._HEADER.size + key_length
+    table = body + 8 * count
+    data[table : table + 4 * (1 << bits)] = (0).to_bytes(4, "little") * (1 << bits)  # every slot: entry 0
+    crc = zlib.crc32(bytes(data[body:]))
+
+    def claim(longest_probe: int) -> None:
+        fields = (version, count, total, blob_length, crc, key_length, bits, longest_probe)
+        data[at : at + prefix_dictionary._HEADER.size] = prefix_dictionary._HEADER.pack(*fields)
+        path.write_bytes(bytes(data))
+
+    claim(prefix_dictionary.MAX_PROBE)
+    frequencies, _ = prefix_dictionary.open_mapped(path, source_key="test")
+    assert frequencies.get("让步") is None and "谈判" not in frequencies  # wrong, and answered
+    claim(2**31)  # a probe run no table of this size has: the file is not used
+    with pytest.raises(prefix_dictionary.DictionaryMismatch):
+        prefix_dictionary.open_mapped(path, source_key="test")
