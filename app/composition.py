@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.core.reminder_plan import ReminderPlanner, ReminderSchedule
     from ingest.pipeline import IngestPipeline
     from knowledge.answer import ExtractiveAnswerer, MobileAnswer
+    from knowledge.dense import DenseIndex
     from knowledge.dense_guard import GuardedDenseIndex
     from knowledge.fresh_search import FreshSearch
     from knowledge.lexical_store import LexicalIndexStore
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from knowledge.search import KnowledgeSearch
     from knowledge.synthesis import GroundedSynthesizer
     from knowledge.tokenizer import Tokenizer
-    from knowledge.vector_store import DenseIndex
 
 # Each service imports its classes when it is first built, not when this module is imported: `coach quiz list`
 # needs the database only, and torch, Chroma, LangChain, jieba and matplotlib cost seconds to import

@@ -23,8 +23,8 @@ from langchain_core.embeddings import Embeddings
 from sqlalchemy.orm import Session
 
 from ingest.progress import PassageProgress
+from knowledge.dense import DenseDocument, DenseIndex, dense_text
 from knowledge.tokenizer import Tokenizer
-from knowledge.vector_store import DenseDocument, DenseIndex, dense_text
 from storage.db import UnitOfWork, utc_now
 from storage.knowledge_repository import ChunkRecord, KnowledgeRepository
 from storage.staged_ingest_repository import StagedIngestRepository, StagedPassage

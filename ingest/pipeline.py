@@ -25,8 +25,8 @@ from ingest.extractors import SUPPORTED_EXTENSIONS, ExtractionError, extract_doc
 from ingest.progress import PassageProgress, SilentProgress, StderrProgress
 from ingest.quality import measure_passages
 from ingest.report import FileOutcome, IngestReport, Status, waiting_message
+from knowledge.dense import DenseDocument, DenseIndex, dense_text
 from knowledge.tokenizer import Tokenizer
-from knowledge.vector_store import DenseDocument, DenseIndex, dense_text
 from storage.db import UnitOfWork
 from storage.ingest_lock import LockHolder, ingest_lock
 from storage.knowledge_repository import KnowledgeRepository

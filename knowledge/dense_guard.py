@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from knowledge.vector_store import DenseIndex
+from knowledge.dense import DenseIndex
 
 log = logging.getLogger(__name__)
 REPAIR_HINT = _HINT = "run `coach ingest --repair`"

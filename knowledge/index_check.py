@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge.vector_store import DenseIndex
+from knowledge.dense import DenseIndex
 from storage.db import UnitOfWork
 from storage.knowledge_repository import KnowledgeRepository
 

