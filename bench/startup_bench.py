@@ -6,7 +6,12 @@ in the same run, so a busy machine shows in both. Goals (issue 12): `coach --hel
 0.5 s, a cold `coach search` under 2 s, a repeat `make run` with nothing changed under 10 s to the prompt
 (measured up to the console's prompt: `/quit` is its first input).
 
-Usage: .venv/bin/python bench/startup_bench.py [--runs 5]
+`--against DIR` compares this checkout with another one (e.g. `git worktree add /tmp/old <commit>`): every
+command runs alternately from each tree (PYTHONPATH, its own scratch data folder), so both see the same load, and
+the table gets each tree's median and their ratio. `make run` is then its two commands (`coach setup-content
+content`, `coach run`), since the other tree has no venv of its own.
+
+Usage: .venv/bin/python bench/startup_bench.py [--runs 5] [--against DIR]
 """
 
 from __future__ import annotations
@@ -19,57 +24,94 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 COACH = str(BIN / "coach")
+GOALS = {"coach --help": 0.5, "coach quiz list": 0.5, "coach search (cold process)": 2.0}
+MAKE_RUN = "make run, nothing changed, to the prompt"
 
 
-def timed(argv: list[str], *, env: dict[str, str], stdin: str = "", cwd: Path = ROOT) -> float:
+@dataclass
+class Tree:
+    """A checkout the commands run from, with its own scratch data folder."""
+
+    root: Path
+    data: Path
+    env: dict[str, str]
+
+    @classmethod
+    def scratch(cls, root: Path, *, pythonpath: bool) -> Tree:
+        data = Path(tempfile.mkdtemp(prefix="coach-startup-"))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "TELEGRAM_", "PYTHONPATH"))}
+        env.update(COACH_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+        if pythonpath:  # the venv's editable install points at /work/main; this tree's packages come first
+            env["PYTHONPATH"] = str(root)
+        return cls(root, data, env)
+
+
+def timed(argv: list[str], *, tree: Tree, stdin: str = "") -> float:
     started = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=env, input=stdin, text=True, capture_output=True, check=False)
+    done = subprocess.run(argv, cwd=tree.root, env=tree.env, input=stdin, text=True, capture_output=True, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        raise SystemExit(f"{' '.join(argv)} in {tree.root} failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return elapsed
 
 
-def measure(argv: list[str], *, env: dict[str, str], runs: int, stdin: str = "") -> tuple[float, float]:
-    times = [timed(argv, env=env, stdin=stdin) for _ in range(runs)]
-    return min(times), statistics.median(times)
+def rows(*, plain_make: bool) -> list[tuple[str, list[str], str]]:
+    make_run = (
+        ["make", "--no-print-directory", "run"]
+        if plain_make
+        else ["sh", "-c", f"{COACH} setup-content content && {COACH} run"]
+    )
+    return [
+        ("python -c pass", [sys.executable, "-c", "pass"], ""),
+        ("coach --help", [COACH, "--help"], ""),
+        ("coach quiz list", [COACH, "quiz", "list"], ""),
+        ("coach search (cold process)", [COACH, "search", "谈判时怎么让步"], ""),
+        (MAKE_RUN, make_run, "/quit\n"),
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--against", type=Path, help="another checkout, run alternately with this one")
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="coach-startup-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "TELEGRAM_"))}
-    env.update(COACH_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    trees = [Tree.scratch(ROOT, pythonpath=args.against is not None)]
+    if args.against is not None:
+        trees.append(Tree.scratch(args.against.resolve(), pythonpath=True))
     try:
-        first = timed([COACH, "setup-content", "content", "--no-progress"], env=env)
-        print(f"first load of the bundled content (not a goal): {first:.2f} s  data folder {data}")
+        for tree in trees:
+            first = timed([COACH, "setup-content", "content", "--no-progress"], tree=tree)
+            print(f"first load of the bundled content (not a goal): {first:.2f} s  {tree.root} → {tree.data}")
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}  cores: {os.cpu_count()}")
-        rows = [
-            ("python -c pass", [sys.executable, "-c", "pass"], None, ""),
-            ("coach --help", [COACH, "--help"], 0.5, ""),
-            ("coach quiz list", [COACH, "quiz", "list"], 0.5, ""),
-            ("coach search (cold process)", [COACH, "search", "谈判时怎么让步"], 2.0, ""),
-            ("make run, nothing changed, to the prompt", ["make", "--no-print-directory", "run"], 10.0, "/quit\n"),
-        ]
-        baseline = None
-        print(f"\n{'command':44} {'best s':>8} {'median s':>9} {'× pass':>8} {'goal s':>7}  ok")
-        for name, argv, goal, stdin in rows:
-            runs = args.runs if goal is None or goal < 5 else max(2, args.runs // 2)
-            best, median = measure(argv, env=env, runs=runs, stdin=stdin)
-            baseline = baseline or median
-            verdict = "" if goal is None else ("yes" if median < goal else "NO")
+        names = ["this tree", f"against {args.against}"][: len(trees)]
+        head = "".join(f" {'median s':>9} {'× pass':>7}" for _ in trees) + ("  new/old" if len(trees) > 1 else "")
+        print(f"\n{'command':44} {'best s':>8}{head} {'goal s':>7}  ok   ({' | '.join(names)})")
+        baselines: list[float] = []
+        for name, argv, stdin in rows(plain_make=len(trees) == 1):
+            goal = GOALS.get(name, 10.0 if name == MAKE_RUN else None)
+            runs = args.runs if name != MAKE_RUN else max(2, args.runs // 2)
+            times: list[list[float]] = [[] for _ in trees]
+            for _ in range(runs):  # alternately, so both trees see the same load
+                for i, tree in enumerate(trees):
+                    times[i].append(timed(argv, tree=tree, stdin=stdin))
+            medians = [statistics.median(t) for t in times]
+            baselines = baselines or medians
+            cells = "".join(f" {m:9.3f} {m / b:7.1f}" for m, b in zip(medians, baselines, strict=True))
+            if len(trees) > 1:
+                cells += f"  {medians[0] / medians[1]:7.2f}"
+            verdict = "" if goal is None else ("yes" if medians[0] < goal else "NO")
             goal_text = "" if goal is None else f"{goal:.1f}"
-            print(f"{name:44} {best:8.3f} {median:9.3f} {median / baseline:8.1f} {goal_text:>7}  {verdict}")
+            print(f"{name:44} {min(times[0]):8.3f}{cells} {goal_text:>7}  {verdict}")
         print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
-        shutil.rmtree(data, ignore_errors=True)
+        for tree in trees:
+            shutil.rmtree(tree.data, ignore_errors=True)
     return 0
 
 
