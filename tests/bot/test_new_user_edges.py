@@ -15,6 +15,7 @@ from quizzes.publishing import publish_quiz_set
 from storage.models import AnswerRating, AttemptAnswer
 from storage.quiz_repository import QuizRepository
 from tests.bot.conftest import PASSAGES, FakeKnowledge
+from tests.support.certification_sets import certification_set_yaml
 from tests.bot.test_quiz_chat import ALICE, QUIZ_YAML, say, tap
 from tests.bot.test_quiz_chat import publish as publish_quiz
 from tests.bot.test_quiz_chat import world as world  # a fixture, used by name
@@ -148,8 +149,7 @@ def test_wrong_answer_feedback_lists_the_shown_letters_with_their_texts(world):
 def test_quiz_list_labels_do_not_repeat_what_the_title_says(world):
     core, uow, _clock, tmp_path = world
     publish_quiz(uow, tmp_path)
-    cert = QUIZ_YAML.format(mode="certification", limit="")
-    cert = cert.replace("title: 谈判小测", "title: 销售推动力谈判测验(认证)")
+    cert = certification_set_yaml("销售推动力", title="销售推动力谈判测验(认证)")  # the programme's 15 items, 8/10/12
     _publish_text(uow, tmp_path / "cert.yaml", cert)
     listing = say(core, ALICE, "/quiz")[0]
     labels = sorted(b.label for row in listing.buttons for b in row)

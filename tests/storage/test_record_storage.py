@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from certification.rules import current_entries
 from quizzes.attempts import QuizAttempts, half_year_cycle
-from quizzes.model import Option, Question, QuizSet
+from quizzes.competency import programme_instrument
+from quizzes.loading import load_quiz_file
+from quizzes.model import QuizSet
 from quizzes.publishing import publish_quiz_set
 from storage import record_repository
 from storage.db import UnitOfWork
@@ -25,10 +28,13 @@ from storage.learner_repository import LearnerRepository
 from storage.models import AttemptAnswer, QuizAttempt, RecordEntryRow
 from storage.quiz_repository import PublishedSet, QuizRepository
 from storage.record_repository import RecordRepository
+from tests.support.certification_sets import certification_set_yaml
 
 NOW = datetime(2026, 11, 23, 9, 0)
 CYCLE = half_year_cycle(NOW)  # 2026H2
-QUESTIONS = 3
+PROGRAMME_SET = programme_instrument("产品理解力", "situational")
+assert PROGRAMME_SET is not None and PROGRAMME_SET.items is not None
+QUESTIONS = PROGRAMME_SET.items  # 10: every question of the set is drawn
 RACE_TIMEOUT = 60.0  # seconds: the barrier, and the joins of all threads together
 
 records = RecordRepository()
@@ -45,16 +51,12 @@ def _add_learner(uow: UnitOfWork, number: int, *, role: str = "learner", level: 
 
 
 def _certification_quiz(title: str = "产品情境认证") -> QuizSet:
-    bank = tuple(
-        Question(
-            f"q{i}",
-            "single_choice",
-            f"情境题 {i}:客户提出新的要求,你怎么办?",
-            tuple(Option(f"做法{j}", j == 0) for j in range(4)),
-        )
-        for i in range(QUESTIONS)
-    )
-    return QuizSet(title, "产品理解力", "situational", "中级", "certification", QUESTIONS, (1, 2, 3), bank)
+    """产品理解力 情境模拟测验 as the programme has it (QUESTIONS items, cut at 5/7/8): publish_quiz_set refuses any
+    other certification set."""
+    loaded = load_quiz_file(Path("cert.yaml"), data=certification_set_yaml("产品理解力", title=title).encode())
+    assert loaded.ok and loaded.quiz is not None, loaded.result.errors
+    assert loaded.quiz.draw == len(loaded.quiz.questions) == QUESTIONS
+    return loaded.quiz
 
 
 def _publish(uow: UnitOfWork, quiz: QuizSet) -> PublishedSet:
@@ -227,7 +229,7 @@ def test_entries_carry_learner_names_assessor_numbers_and_quiz_titles(uow):
             version_id=published.version_id,
             mode="certification",
             seed=7,
-            draw=[["q0", [0, 1, 2, 3]]],
+            draw=[["q01", [0, 1]]],
             cycle=CYCLE,
             now=NOW,
             deadline=None,
