@@ -63,6 +63,7 @@ class WeComWorker:
     stop: asyncio.Event
     task: asyncio.Task[None]
     http: httpx.AsyncClient
+    url: str = ""  # this worker's callback URL
 
     async def settle(self) -> None:
         """Wait until the worker holds no callback (its replies are sent once the callback was answered)."""
@@ -75,7 +76,7 @@ class WeComWorker:
 
     async def deliver(self, fields: dict[str, Any], **kw: Any) -> httpx.Response:
         query, body = self.emu.envelope(fields, **kw)
-        response = await self.emu.post(query, body)
+        response = await self.emu.post(query, body, url=self.url)
         await self.settle()
         return response
 
@@ -122,7 +123,7 @@ async def start_wecom_worker(services: Services, emu: WeComEmulator, **wecom: An
         if (await http.get(f"{base}/readyz")).status_code == 200:
             break
         await asyncio.sleep(0.05)
-    return WeComWorker(emu, built[0], base, stop, task, http)
+    return WeComWorker(emu, built[0], base, stop, task, http, url=base + PATH)
 
 
 @pytest.fixture

@@ -61,10 +61,13 @@ class WeComEmulator:
     port: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(6_000_000_000_000_000_000))
     _http: tornado.httpserver.HTTPServer | None = None
+    _client: httpx.AsyncClient | None = None
 
     # --- the API ------------------------------------------------------------------------------------------------
 
     def start(self) -> str:
+        if self._http is not None:  # already serving (several workers share one WeCom)
+            return f"http://127.0.0.1:{self.port}"
         app = tornado.web.Application(
             [
                 (r"/cgi-bin/gettoken", _GetToken, {"emu": self}),
@@ -80,6 +83,9 @@ class WeComEmulator:
         return f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
         if self._http is not None:
             self._http.stop()
             await self._http.close_all_connections()
@@ -160,9 +166,11 @@ class WeComEmulator:
             "AgentID": AGENT_ID,
         }
 
-    async def post(self, query: dict[str, str], body: str) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=30) as http:
-            return await http.post(self.worker_url, params=query, content=body.encode())
+    async def post(self, query: dict[str, str], body: str, *, url: str = "") -> httpx.Response:
+        """POST a callback to `url` (a worker's callback URL; the last worker started by default)."""
+        if self._client is None:  # one client: building one (its TLS context) costs more than the callback
+            self._client = httpx.AsyncClient(timeout=30)
+        return await self._client.post(url or self.worker_url, params=query, content=body.encode())
 
 
 def _element(key: str, value: str | int) -> str:

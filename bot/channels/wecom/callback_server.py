@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.channels.wecom.api import WeComApi, WeComApiError
@@ -60,6 +61,8 @@ class WeComApp:
     delivery: WeComDelivery
     max_clock_skew_seconds: int = 300
     clock: Callable[[], float] = time.time
+    # the last callbacks' time from arrival to `success` (seconds): what WeCom's 5 s limit is measured against
+    ack_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
 
     @property
     def bot_id(self) -> str:
@@ -83,6 +86,14 @@ class _Refused(Exception):
 
 class _CallbackHandler(WorkerHandler):
     server: CallbackServer
+
+    def prepare(self) -> None:
+        self._started = time.perf_counter()
+
+    def _success(self) -> None:
+        """Answer WeCom, noting how long the answer took (WeCom re-sends after 5 s; see `WeComApp.ack_seconds`)."""
+        self.server.app.ack_seconds.append(time.perf_counter() - self._started)
+        self.finish(SUCCESS)
 
     def _params(self, *names: str) -> list[str]:
         values = [self.get_query_argument(name, "") for name in names]
@@ -133,7 +144,7 @@ class _CallbackHandler(WorkerHandler):
             self.finish("not ready")
             return
         if not message.wants_reply:
-            self.finish(SUCCESS)
+            self._success()
             return
         async with self.server.tracking(), self.server.order.turn(message.user_id):
             await self._handle(message)
@@ -144,7 +155,7 @@ class _CallbackHandler(WorkerHandler):
         try:
             file = await self._fetch_file(message, user)
         except _TooLarge:
-            self.finish(SUCCESS)
+            self._success()
             await self._send_quietly(Outcome((TextReply(texts.FILE_TOO_LARGE.format(limit=MAX_FILE_MB)),)), user)
             return
         inbound = message.to_inbound(bot_id=app.bot_id, file=file)
@@ -155,7 +166,7 @@ class _CallbackHandler(WorkerHandler):
             self.set_status(500)  # nothing was committed: WeCom's retry handles it again
             self.finish("error")
             return
-        self.finish(SUCCESS)  # committed: WeCom must not wait for (or retry because of) the sending
+        self._success()  # committed: WeCom must not wait for (or retry because of) the sending
         claim = UpdateClaim(CHANNEL, app.bot_id, inbound.update_id, inbound.digest, user.external_id, user.external_id)
         try:
             state = await app.delivery.deliver(claim)
