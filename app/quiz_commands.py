@@ -63,7 +63,7 @@ def publish_quiz_file(path: Path, services: Services, *, fmt: str | None = None)
 
 def import_quiz_file(path: Path, services: Services, *, fmt: str | None, publish: bool, as_json: bool) -> int:
     from quizzes.loading import load_quiz_file
-    from quizzes.publishing import publish_quiz_set
+    from quizzes.publishing import QuizSetRefused, publish_quiz_set
 
     loaded = load_quiz_file(path, fmt=fmt)
     result = loaded.result
@@ -83,9 +83,17 @@ def import_quiz_file(path: Path, services: Services, *, fmt: str | None, publish
         print("这个文件只包含题目,没有测验信息;请用 YAML(questions_from: 文件)或 Excel 模板发布", file=sys.stderr)
         return 1
     repository = QuizRepository()
-    with services.uow.begin() as session:
-        before = {s.set_id: s.version_id for s in repository.latest_versions(session, include_retired=True)}
-        published = publish_quiz_set(session, repository, loaded.quiz, source_name=path.name, by=None, now=utc_now())
+    try:
+        with services.uow.begin() as session:
+            before = {s.set_id: s.version_id for s in repository.latest_versions(session, include_retired=True)}
+            published = publish_quiz_set(
+                session, repository, loaded.quiz, source_name=path.name, by=None, now=utc_now()
+            )
+    except QuizSetRefused as refused:  # what the file check cannot see, e.g. a title of control characters only
+        for problem in refused.problems:
+            print(f"  错误 {problem.location}:{problem.message}", file=sys.stderr)
+        print(f"{path.name}:没有发布", file=sys.stderr)
+        return 1
     where = f"{published.title}(编号 {published.set_id},第 {published.version} 版)"
     if before.get(published.set_id) == published.version_id:
         print(f"未改变:{where}与已发布的内容相同,没有新建版本")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from quizzes.engine import draw_for_seed, grade, is_correct
 from quizzes.model import Question, QuizSet
 from quizzes.serialization import quiz_from_json
+from quizzes.validation import programme_problems
 from storage.quiz_repository import AttemptRow, PublishedSet, QuizRepository
 from storage.record_repository import RecordRepository
 
@@ -74,7 +75,7 @@ class AttemptResult:
     expired: bool
 
 
-StartRefusal = Literal["certification_used", "not_found"]
+StartRefusal = Literal["certification_used", "not_found", "not_conformant"]
 
 
 @dataclass
@@ -100,6 +101,8 @@ class QuizAttempts:
         quiz = quiz_from_json(published.content)
         cycle = half_year_cycle(now, time_zone=self.time_zone)
         if quiz.mode == "certification":
+            if programme_problems(quiz, source=published.title):  # stored before the rule: no result for the record
+                return "not_conformant"
             used = self.repository.certification_attempts(
                 session, learner_id=learner_id, set_id=published.set_id, cycle=cycle
             )

@@ -8,20 +8,37 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from quizzes.imported import ImportProblem
 from quizzes.model import QuizSet
 from quizzes.serialization import quiz_to_json
+from quizzes.validation import validate_quiz_set
 from storage.quiz_repository import PublishedSet, QuizRepository
 from storage.text_hygiene import strip_control_characters
+
+
+class QuizSetRefused(ValueError):
+    """A set `publish_quiz_set` will not store; `problems` are the loader's own, located at the source name."""
+
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        super().__init__("\n".join(f"{p.location}:{p.message}" for p in problems))
+        self.problems = problems
 
 
 def publish_quiz_set(
     session: Session, repository: QuizRepository, quiz: QuizSet, *, source_name: str, by: int | None, now: datetime
 ) -> PublishedSet:
-    """Store `quiz` (already validated) as the newest version of its set, inside the caller's transaction.
+    """Store `quiz` as the newest version of its set, inside the caller's transaction.
 
     Control characters in any text field (a GIFT or Aiken file is plain text and may carry NUL) are dropped
-    first: PostgreSQL cannot store NUL, and nothing a learner reads needs them."""
+    first: PostgreSQL cannot store NUL, and nothing a learner reads needs them. A certification set is
+    validated again here, whoever calls (the loader validated a file; a direct call did not): its result goes
+    to the record and to HR, so a set that is not the programme's instrument — or invalid in any other way —
+    raises `QuizSetRefused` with the loader's messages before anything is written."""
     quiz = without_control_characters(quiz)
+    if quiz.mode == "certification":
+        problems = validate_quiz_set(quiz, locations={}, source=source_name)
+        if problems:
+            raise QuizSetRefused(problems)
     return repository.publish(
         session,
         title=quiz.title,

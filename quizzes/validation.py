@@ -77,6 +77,16 @@ def validate_quiz_set(quiz: QuizSet, *, locations: dict[str, str], source: str) 
     return problems
 
 
+def programme_problems(quiz: QuizSet, *, source: str) -> list[ImportProblem]:
+    """Why a certification set is not its competency's instrument as the programme defines it (empty for a
+    practice set): the rule `validate_quiz_set` applies, alone, for a set already stored (every problem at
+    `source`)."""
+    problems: list[ImportProblem] = []
+    if quiz.mode == "certification":
+        _check_programme(quiz, lambda where, message: problems.append(ImportProblem(source, message)))
+    return problems
+
+
 def _check_draw(quiz: QuizSet, add) -> None:  # type: ignore[no-untyped-def]
     if quiz.draw < 1:
         add("draw", "每次抽题数(draw)至少为 1")

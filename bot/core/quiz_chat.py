@@ -21,7 +21,7 @@ from quizzes.attempts import AnswerOutcome, AttemptResult, QuestionView, QuizAtt
 from quizzes.competency import INSTRUMENTS
 from quizzes.loading import guess_format, load_quiz_file
 from quizzes.model import Question
-from quizzes.publishing import publish_quiz_set
+from quizzes.publishing import QuizSetRefused, publish_quiz_set
 from storage.learner_repository import LearnerRecord
 from storage.quiz_repository import AttemptRow, QuizRepository
 
@@ -30,6 +30,10 @@ LETTERS = "ABCDEFGH"
 
 def _letters(indexes: Any) -> str:
     return "、".join(LETTERS[i] for i in sorted(indexes))
+
+
+def _problem_lines(refused: QuizSetRefused) -> str:
+    return "\n".join(f"• {p.location}:{p.message}" for p in refused.problems[:15])
 
 
 @dataclass
@@ -172,10 +176,12 @@ class QuizChat:
         loaded = load_quiz_file(Path(upload.filename), data=upload.data)
         if not loaded.ok or loaded.quiz is None:
             return [TextReply(texts.PUBLISH_ERRORS.format(count=len(loaded.result.errors), errors=""))]
-        quiz = loaded.quiz
-        published = publish_quiz_set(
-            session, self.repository, quiz, source_name=upload.filename, by=learner.learner_id, now=now
-        )
+        try:
+            published = publish_quiz_set(
+                session, self.repository, loaded.quiz, source_name=upload.filename, by=learner.learner_id, now=now
+            )
+        except QuizSetRefused as refused:  # e.g. a title of control characters only, empty once they are dropped
+            return [TextReply(texts.PUBLISH_ERRORS.format(count=len(refused.problems), errors=_problem_lines(refused)))]
         return [TextReply(texts.PUBLISH_DONE.format(title=published.title, version=published.version))]
 
     # --- helpers ------------------------------------------------------------------------------
@@ -190,6 +196,8 @@ class QuizChat:
             return [TextReply(texts.QUIZ_CERT_USED.format(cycle=half_year_cycle(now)))]
         if started == "not_found":
             return [TextReply(texts.QUIZ_NOT_FOUND)]
+        if started == "not_conformant":
+            return [TextReply(texts.QUIZ_NOT_CONFORMANT)]
         quiz = self.attempts.quiz_of(session, started)
         limit = texts.QUIZ_TIME_LIMIT.format(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else ""
         intro = texts.QUIZ_STARTED.format(

@@ -116,6 +116,10 @@ QUIZ_STOPPED = "已放弃当前测验。发送 /quiz 重新选择。"
 QUIZ_NOTHING_TO_STOP = "当前没有进行中的测验。"
 QUIZ_CERT_USED = "本周期({cycle})的认证测验您已经参加过了。如需补考,请联系培训师开通。"
 QUIZ_NOT_FOUND = "这个测验已下线,请发送 /quiz 重新选择。"
+QUIZ_NOT_CONFORMANT = (
+    "这套认证测验的题数或分数线不符合能力体系的规定(它发布于这条规定之前),成绩不能计入认证记录,已暂停使用。"
+    "请联系培训师按能力体系重新发布;发送 /quiz 可选择其他测验。"
+)
 REVIEW_NONE = "错题本里今天没有需要复习的题目。{open_count}"
 REVIEW_OPEN = "(还有 {count} 道错题,到期会提醒您复习)"
 REVIEW_TITLE = "错题复习"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from quizzes.attempts import QuizAttempts
 from quizzes.engine import draw_for_seed
 from quizzes.loading import load_quiz_file
 from quizzes.publishing import publish_quiz_set
+from quizzes.serialization import quiz_to_json
 from storage.db import UnitOfWork, create_database_engine
 from storage.interaction_repository import InteractionRepository
 from storage.learner_repository import LearnerRepository
@@ -296,3 +298,33 @@ def test_review_buttons_of_a_multiple_choice_question_do_not_reveal_the_answer(w
             break
         tap(core, ALICE, review.buttons[0][0])
     assert seen == {"B"}
+
+
+def test_an_old_certification_set_off_the_programme_is_listed_but_cannot_be_started(world):
+    """A version stored before the programme rule (3 questions cut at 1/2/3, written straight to the repository
+    as releases then did) would record 等级3 for 3 right answers: starting it is refused, saying why."""
+    core, uow, _clock, _tmp_path = world
+    loaded = load_quiz_file(Path("old.yaml"), data=CERTIFICATION_YAML.encode())
+    assert loaded.ok and loaded.quiz is not None
+    old = replace(loaded.quiz, draw=3, cut_scores=(1, 2, 3), questions=loaded.quiz.questions[:3])
+    with uow.begin() as session:
+        QuizRepository().publish(
+            session, title=old.title, competency=old.competency, instrument=old.instrument, level=old.level,
+            mode=old.mode, content=quiz_to_json(old), source_name="old.yaml", by=None, now=datetime(2026, 1, 5),
+        )  # fmt: skip
+    assert start_quiz(core) == [TextReply(texts.QUIZ_NOT_CONFORMANT)]
+    with uow.read() as session:
+        assert session.scalars(select(QuizAttempt)).all() == []
+
+
+def test_a_certification_file_whose_title_is_only_control_characters_is_refused_at_confirm(world):
+    """The loader sees a title ("\\a\\x01"); publishing drops control characters and finds none: refused with the
+    loader's words, nothing published, and the trainer is told (not an apology for an error)."""
+    core, uow, _clock, _tmp_path = world
+    text = CERTIFICATION_YAML.replace("title: 谈判认证", 'title: "\\a\\x01"')
+    preview = core.handle(Inbound(TRAINER, "file", file=InboundFile("控制字符.yaml", text.encode()))).replies[0]
+    assert preview.buttons, preview.text  # the loader let it through
+    done = tap(core, TRAINER, preview.buttons[0][0])[0].text
+    assert done.startswith("文件有 1 处问题,没有发布") and "控制字符.yaml:缺少测验名称(title)" in done
+    with uow.read() as session:
+        assert QuizRepository().latest_versions(session, include_retired=True) == []
