@@ -15,10 +15,10 @@ from quizzes.publishing import publish_quiz_set
 from storage.models import AnswerRating, AttemptAnswer
 from storage.quiz_repository import QuizRepository
 from tests.bot.conftest import PASSAGES, FakeKnowledge
-from tests.support.certification_sets import certification_set_yaml
 from tests.bot.test_quiz_chat import ALICE, QUIZ_YAML, say, tap
 from tests.bot.test_quiz_chat import publish as publish_quiz
 from tests.bot.test_quiz_chat import world as world  # a fixture, used by name
+from tests.support.certification_sets import certification_set_yaml
 
 NOW = datetime(2026, 11, 1)
 
