@@ -13,7 +13,7 @@ from quizzes.competency import INSTRUMENTS
 from quizzes.imported import ImportResult
 from storage.db import utc_now
 from storage.learner_repository import LearnerRepository
-from storage.quiz_repository import QuizRepository
+from storage.quiz_repository import PublishedSet, QuizRepository
 
 
 def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
@@ -33,6 +33,8 @@ def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
         with services.uow.read() as session:
             for s in repository.latest_versions(session, include_retired=True):
                 state = "已下线" if s.retired else "在用"
+                if not s.retired and s.mode == "certification" and not conforms(s):
+                    state = "不符合能力体系,不能开考"  # stored before the programme rule: republish it
                 print(
                     f"{s.set_id}\tv{s.version}\t{s.level}\t{s.competency}\t{INSTRUMENTS[s.instrument]}\t{s.mode}\t"
                     f"{state}\t{s.title}"
@@ -100,6 +102,15 @@ def import_quiz_file(path: Path, services: Services, *, fmt: str | None, publish
     else:
         print(f"已发布:{where}")
     return 0
+
+
+def conforms(published: PublishedSet) -> bool:
+    """Whether a stored certification version is its competency's programme instrument (QuizAttempts.start
+    refuses the others)."""
+    from quizzes.serialization import quiz_from_json
+    from quizzes.validation import programme_problems
+
+    return not programme_problems(quiz_from_json(published.content), source=published.title)
 
 
 def import_summary(result: ImportResult) -> str:
