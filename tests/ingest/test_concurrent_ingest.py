@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,29 +22,9 @@ from storage.ingest_lock import IngestBusy, LockHolder, ingest_lock
 from storage.models import KnowledgeDocument
 from tests.conftest import make_settings
 from tests.support.generated_documents import write_long_markdown
-from tests.support.postgres import PostgresUnavailable, create_scratch_database, drop_database, empty_engine
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    try:
-        name, url = create_scratch_database("coach_ingest_race")
-    except PostgresUnavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        yield url
-    finally:
-        drop_database(name)
-
-
-@pytest.fixture
-def empty_postgres(postgres_url: str) -> Iterator[str]:
-    with empty_engine(postgres_url):
-        pass
-    yield postgres_url
 
 
 def _services(data_dir: Path, database_url: str) -> Services:

@@ -48,9 +48,14 @@ def _count(session, model) -> int:  # type: ignore[no-untyped-def]
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def _services(data_dir: Path) -> tuple[Services, CountingEmbeddings]:
+def _services(data_dir: Path, database_url: str = "") -> tuple[Services, CountingEmbeddings]:
     settings = make_settings(data_dir, refresh_seconds=0.0)
-    settings = settings.model_copy(update={"ingest": settings.ingest.model_copy(update={"batch_passages": BATCH})})
+    settings = settings.model_copy(
+        update={
+            "ingest": settings.ingest.model_copy(update={"batch_passages": BATCH}),
+            "storage": settings.storage.model_copy(update={"database_url": database_url}),
+        }
+    )
     services = Services(settings)
     from knowledge.embeddings import create_embeddings
 
@@ -127,11 +132,16 @@ def test_a_sigkilled_ingest_resumes_embedding_only_the_rest_and_search_never_sho
     assert "段/秒" in shown[-1]
 
 
-def test_a_file_changed_after_a_stop_reembeds_only_its_changed_passages(tmp_path):
-    """A run stopped (here: the model fails) after three batches; the file is then edited in one section. The
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    return "" if request.param == "sqlite" else request.getfixturevalue("empty_postgres")
+
+
+def test_a_file_changed_after_a_stop_reembeds_only_its_changed_passages(database_url, tmp_path):
+    """A run stopped (an operator's Ctrl-C) after three batches; the file is then edited in one section. The
     staged version of the old content is dropped, but vectors are keyed by the text embedded: the re-run embeds
-    the edited passage and the passages never embedded, not the unchanged ones."""
-    services, counting = _services(tmp_path / "data")
+    the edited passage and the passages never embedded, not the unchanged ones. On both databases."""
+    services, counting = _services(tmp_path / "data", database_url)
     document = write_long_markdown(tmp_path / "docs" / "手册.md", sections=32)
     real = counting.inner
 
