@@ -25,9 +25,9 @@ import struct
 import sys
 import tempfile
 import zlib
-from array import array
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 MAGIC = b"COACHPD\n"
@@ -141,19 +141,21 @@ def load_or_build(
 
 
 def write(path: Path, frequencies: Mapping[str, int], *, total: int, source_key: str) -> None:
-    """Write atomically (a crash never leaves a half-written file); keys with a newline cannot be stored."""
+    """Write atomically (a crash never leaves a half-written file); keys with a newline cannot be stored.
+
+    Every step runs over whole arrays (numpy, `map`): ~0.3 s for jieba's ~500,000 entries, once per data folder."""
     import numpy as np
 
     keys = sorted(frequencies)  # code-point order is UTF-8 byte order
-    if any("\n" in key for key in keys):
+    blob = ("\n".join(keys) + "\n").encode("utf-8") if keys else b""
+    if blob.count(b"\n") != len(keys):
         raise ValueError("a dictionary word holds a newline")
-    encoded = [key.encode("utf-8") for key in keys]
-    blob = b"\n".join(encoded) + b"\n" if encoded else b""
     ends = np.flatnonzero(np.frombuffer(blob, dtype=np.uint8) == ord("\n")) + 1
     starts = np.concatenate(([0], ends)).astype("<u4")
-    freqs = np.fromiter((frequencies[key] for key in keys), dtype="<i8", count=len(keys))
+    freqs = np.fromiter(map(frequencies.__getitem__, keys), dtype="<i8", count=len(keys))
+    hashes = np.fromiter(map(zlib.crc32, blob.split(b"\n")[: len(keys)]), dtype=np.uint32, count=len(keys))
     bits = max(4, (2 * len(keys)).bit_length())  # at least twice the entries: short probe runs
-    table, max_probe = _hash_table(encoded, bits)
+    table, max_probe = _hash_table(hashes, bits)
     body = freqs.tobytes() + table.tobytes() + starts.tobytes() + blob
     key = source_key.encode("utf-8")
     key += b"\0" * _padding(len(MAGIC) + _HEADER.size + len(key))
@@ -169,20 +171,30 @@ def write(path: Path, frequencies: Mapping[str, int], *, total: int, source_key:
         raise
 
 
-def _hash_table(keys: list[bytes], bits: int) -> tuple[array, int]:
-    """Slot → key index (EMPTY when free), by CRC-32 with linear probing, and the longest probe run."""
-    table = array("I", [EMPTY]) * (1 << bits)
+def _hash_table(hashes: Any, bits: int) -> tuple[Any, int]:
+    """Slot → key index (EMPTY when free) by linear probing from `hash & mask`, and the longest probe run.
+
+    Built a round at a time: every key not yet placed tries its current slot, the first of the keys trying a free
+    slot takes it, the others move one slot on. A key placed r slots past its own therefore found those r slots
+    taken, which is all a lookup that probes from its slot needs."""
+    import numpy as np
+
     mask = (1 << bits) - 1
+    table = np.full(1 << bits, EMPTY, dtype="<u4")
+    pending = np.arange(len(hashes), dtype=np.uint32)
+    slots = (hashes & mask).astype(np.int64)
     longest = 0
-    for index, key in enumerate(keys):
-        slot, probes = zlib.crc32(key) & mask, 0
-        while table[slot] != EMPTY:
-            slot, probes = (slot + 1) & mask, probes + 1
-        table[slot] = index
-        longest = max(longest, probes)
-    if sys.byteorder != "little":
-        table.byteswap()
-    return table, longest
+    while True:
+        trying = np.flatnonzero(table[slots] == EMPTY)
+        _, first = np.unique(slots[trying], return_index=True)
+        winners = trying[first]
+        table[slots[winners]] = pending[winners]
+        waiting = np.ones(len(pending), dtype=bool)
+        waiting[winners] = False
+        pending, slots = pending[waiting], (slots[waiting] + 1) & mask
+        if not len(pending):
+            return table, longest
+        longest += 1
 
 
 def _padding(length: int) -> int:
