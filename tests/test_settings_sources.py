@@ -76,5 +76,5 @@ def test_secrets_are_read_under_their_own_names_only(config, monkeypatch):
 
 def test_a_toml_syntax_error_names_the_file(config):
     path = config("[retrieval\n")
-    with pytest.raises(SettingsError, match="config.toml"):
+    with pytest.raises(SettingsError, match=r"config\.toml"):
         load_settings(config_path=path)
