@@ -4,6 +4,7 @@ replaced when WeCom refuses it; 45009 backs off."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,8 @@ from bot.channels.wecom.api import RateLimited
 from bot.channels.wecom.outbox_sender import WeComReplySender
 from bot.core import texts
 from bot.core.delivery import Blocked, RetryLater
-from bot.core.messages import Button, TextReply
+from bot.core.messages import Button, ChannelUser, TextReply
+from bot.core.roles import Role
 from storage.models import ProcessedUpdate
 from tests.wecom.conftest import WeComWorker
 
@@ -126,3 +128,21 @@ async def test_reminders_go_out_through_the_wecom_sender_with_the_outbox_outcome
     wecom.emu.fail_next("message/send", 45009)
     with pytest.raises(RetryLater):
         await sender.send("wangxl", [TextReply("每日一题")])
+
+
+async def test_an_unstored_reply_that_cannot_be_sent_is_logged_not_raised(wecom: WeComWorker, wecom_services, caplog):
+    """A file over 10 MB is refused before the core (nothing stored): its refusal is sent once, and a broken
+    connection then is a warning, not an uncaught exception after WeCom was already answered."""
+    wecom_services.conversation.provision(
+        ChannelUser("wecom", "trainer01"), name="培训师", employee_no="T0001", region="省公司", level="高级",
+        role=Role.TRAINER,
+    )  # fmt: skip
+    wecom.emu.fail_next("message/send", "drop")
+    with caplog.at_level(logging.WARNING):
+        sent = await wecom.send_file("trainer01", "题库.yaml", b"x" * (10 * 1024 * 1024 + 1))
+    assert sent == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("could not be sent" in r.getMessage() for r in caplog.records)
+    assert [s.text for s in await wecom.send_file("trainer01", "题库.yaml", b"y" * (10 * 1024 * 1024 + 1))] == [
+        texts.FILE_TOO_LARGE.format(limit=10)
+    ]

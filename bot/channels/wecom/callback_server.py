@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import httpx
+
 from bot.channels.wecom.api import WeComApi, WeComApiError
 from bot.channels.wecom.crypto import WeComCrypto, WeComCryptoError
 from bot.channels.wecom.delivery import WeComDelivery
@@ -192,7 +194,7 @@ class _CallbackHandler(WorkerHandler):
     async def _send_quietly(self, outcome: Outcome, user: ChannelUser) -> None:
         try:
             await self.server.app.delivery.send_now(outcome.replies, touser=user.external_id)
-        except (WeComApiError, OSError) as exc:
+        except (WeComApiError, httpx.HTTPError) as exc:
             log.warning("WeCom: a reply that was not stored could not be sent (%s)", type(exc).__name__)
 
 
