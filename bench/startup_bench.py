@@ -2,7 +2,9 @@
 
 Each command is a fresh process (what a user starts), timed wall-clock, best and median of several runs, in a
 scratch data folder holding the bundled content. The ratio is against the interpreter's own start-up measured
-in the same run, so a busy machine shows in both. Goals (issue 12): `coach --help` and `coach quiz list` under
+in the same run, so a busy machine shows in both; the process's CPU seconds (user + system, with its children) are
+printed too: on a machine loaded past its cores, waiting for a core dominates the wall time and the CPU time is the
+steadier measure of the work a command does. Goals (issue 12): `coach --help` and `coach quiz list` under
 0.5 s, a cold `coach search` under 2 s, a repeat `make run` with nothing changed under 10 s to the prompt
 (measured up to the console's prompt: `/quit` is its first input).
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -52,13 +55,16 @@ class Tree:
         return cls(root, data, env)
 
 
-def timed(argv: list[str], *, tree: Tree, stdin: str = "") -> float:
+def timed(argv: list[str], *, tree: Tree, stdin: str = "") -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(argv, cwd=tree.root, env=tree.env, input=stdin, text=True, capture_output=True, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} in {tree.root} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def rows(*, plain_make: bool) -> list[tuple[str, list[str], str]]:
@@ -86,25 +92,32 @@ def main() -> int:
         trees.append(Tree.scratch(args.against.resolve(), pythonpath=True))
     try:
         for tree in trees:
-            first = timed([COACH, "setup-content", "content", "--no-progress"], tree=tree)
+            first, _ = timed([COACH, "setup-content", "content", "--no-progress"], tree=tree)
             print(f"first load of the bundled content (not a goal): {first:.2f} s  {tree.root} → {tree.data}")
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}  cores: {os.cpu_count()}")
         names = ["this tree", f"against {args.against}"][: len(trees)]
-        head = "".join(f" {'median s':>9} {'× pass':>7}" for _ in trees) + ("  new/old" if len(trees) > 1 else "")
+        head = "".join(f" {'median s':>9} {'× pass':>7} {'cpu s':>6}" for _ in trees)
+        head += "  new/old cpu new/old" if len(trees) > 1 else ""
         print(f"\n{'command':44} {'best s':>8}{head} {'goal s':>7}  ok   ({' | '.join(names)})")
         baselines: list[float] = []
         for name, argv, stdin in rows(plain_make=len(trees) == 1):
             goal = GOALS.get(name, 10.0 if name == MAKE_RUN else None)
             runs = args.runs if name != MAKE_RUN else max(2, args.runs // 2)
             times: list[list[float]] = [[] for _ in trees]
+            cpu: list[list[float]] = [[] for _ in trees]
             for _ in range(runs):  # alternately, so both trees see the same load
                 for i, tree in enumerate(trees):
-                    times[i].append(timed(argv, tree=tree, stdin=stdin))
+                    wall, seconds = timed(argv, tree=tree, stdin=stdin)
+                    times[i].append(wall)
+                    cpu[i].append(seconds)
             medians = [statistics.median(t) for t in times]
+            cpus = [statistics.median(c) for c in cpu]
             baselines = baselines or medians
-            cells = "".join(f" {m:9.3f} {m / b:7.1f}" for m, b in zip(medians, baselines, strict=True))
+            cells = "".join(
+                f" {m:9.3f} {m / b:7.1f} {c:6.2f}" for m, b, c in zip(medians, baselines, cpus, strict=True)
+            )
             if len(trees) > 1:
-                cells += f"  {medians[0] / medians[1]:7.2f}"
+                cells += f"  {medians[0] / medians[1]:7.2f} {cpus[0] / cpus[1]:11.2f}"
             verdict = "" if goal is None else ("yes" if medians[0] < goal else "NO")
             goal_text = "" if goal is None else f"{goal:.1f}"
             print(f"{name:44} {min(times[0]):8.3f}{cells} {goal_text:>7}  {verdict}")
