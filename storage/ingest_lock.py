@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -25,10 +26,13 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy import Connection, Engine, delete, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from storage.db import UnitOfWork, utc_now
 from storage.models import IngestLockHolder
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,10 @@ def _postgres_lock(
         try:
             yield
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            try:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            except SQLAlchemyError:  # the connection is gone, and the server dropped the lock with it
+                log.warning("the ingest lock connection of %s was lost before the unlock", collection)
     finally:
         connection.close()
 
@@ -150,11 +157,16 @@ def _write_holder(engine: Engine, collection: str, me: LockHolder) -> None:
 
 
 def _clear_holder(engine: Engine, collection: str, me: LockHolder) -> None:
-    with UnitOfWork(engine).begin() as session:
-        session.execute(
-            delete(IngestLockHolder).where(
-                IngestLockHolder.collection == collection,
-                IngestLockHolder.pid == me.pid,
-                IngestLockHolder.host == me.host,
+    """Best effort: a run that failed because the database went away must fail with that error, not this one (a
+    row left behind is overwritten by the next holder)."""
+    try:
+        with UnitOfWork(engine).begin() as session:
+            session.execute(
+                delete(IngestLockHolder).where(
+                    IngestLockHolder.collection == collection,
+                    IngestLockHolder.pid == me.pid,
+                    IngestLockHolder.host == me.host,
+                )
             )
-        )
+    except SQLAlchemyError as exc:
+        log.warning("could not clear the ingest lock holder of %s: %s", collection, exc.__class__.__name__)

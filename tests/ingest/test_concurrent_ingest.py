@@ -194,3 +194,24 @@ def test_a_failed_completion_keeps_the_vectors_it_did_not_add(settings, tmp_path
     with pytest.raises(RuntimeError):
         services.ingest_pipeline().run([document], collection="general")
     assert services.dense.all_ids() == before
+
+
+@pytest.mark.postgres
+def test_a_lost_lock_connection_neither_hides_the_runs_error_nor_keeps_the_collection_locked(empty_postgres):
+    """The server ends the lock's connection mid-run (a restart, an operator's pg_terminate_backend): leaving the
+    lock raised the unlock's OperationalError in place of the run's own error. Now the run's error comes out,
+    and the collection is free (the server dropped the lock with the connection)."""
+    engine = create_engine(empty_postgres)
+    kill = (
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    try:
+        with pytest.raises(RuntimeError, match="the run's own error"), ingest_lock(engine, "cases"):
+            with engine.connect() as connection:
+                assert connection.execute(text(kill)).scalars().all() == [True]
+            raise RuntimeError("the run's own error")
+        with ingest_lock(engine, "cases", wait=False) as me:
+            assert me.pid == os.getpid()
+    finally:
+        engine.dispose()
