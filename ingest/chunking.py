@@ -21,8 +21,9 @@ from ingest.blocks import (
     parse_blocks,
     render_table_rows,
 )
-from ingest.cleaning import clean_text, split_slide_markers
+from ingest.cleaning import clean_text
 from ingest.extractors import ExtractedDocument
+from ingest.pages import split_slide_markers
 
 _SENTENCE_SEPARATORS = ["\n\n", "\n", "。", "!", "?", "!", "?", ";", ";", ",", ",", "、", " ", ""]
 _HEADING_LINE = re.compile(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ingest.blocks import is_lead_in, is_list_item
-from ingest.cleaning import fold_for_search
+from ingest.chinese_text import fold_for_search
 from knowledge.question_types import AmountClass
 
 NOT_FOUND_TEXT = "资料库里没有找到可靠的答案。"

@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.cleaning import fold_for_search, strip_pinyin_glosses
+from ingest.chinese_text import fold_for_search, strip_pinyin_glosses
 
 _SPACE = re.compile(r"\s+")
 _CITATION = re.compile(r"\[\d+(?:[,、]\s*\d+)*\]")  # [1], [2,3], [1、2]; full-width ［1］ folds to [1] first

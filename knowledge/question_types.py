@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ingest.cleaning import fold_for_search
+from ingest.chinese_text import fold_for_search
 
 
 class Kind(StrEnum):

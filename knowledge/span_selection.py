@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ingest.blocks import LIST_MARKER, ROW_FIELD_SEP
-from ingest.cleaning import fold_for_search
+from ingest.chinese_text import fold_for_search
 from knowledge.answer_units import Unit, dangling
 from knowledge.question_types import NUMERIC, AmountClass, Kind, QuestionType, amount_class
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jieba
 
-from ingest.cleaning import fold_for_search
+from ingest.chinese_text import fold_for_search
 from knowledge import prefix_dictionary
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")

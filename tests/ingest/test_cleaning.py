@@ -1,4 +1,5 @@
-"""Tests for ingest.cleaning: each step on short synthetic snippets, then the whole pipeline on the corpus."""
+"""Tests for the cleaning steps (ingest.cleaning, .boilerplate, .chinese_text, .pages, .repeats): each step on
+short synthetic snippets, then the whole pipeline on the corpus."""
 
 from __future__ import annotations
 
@@ -7,21 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.cleaning import (
-    BOILERPLATE_PATTERNS,
-    clean_text,
-    collapse_doubled_phrases,
-    drop_deck_header,
-    drop_mojibake,
-    drop_running_headers,
-    fold_for_search,
-    normalize_whitespace,
-    remove_boilerplate,
-    split_slide_markers,
-    strip_pinyin_glosses,
-    to_simplified,
-)
+from ingest.boilerplate import BOILERPLATE_PATTERNS, remove_boilerplate
+from ingest.chinese_text import fold_for_search, strip_pinyin_glosses, to_simplified
+from ingest.cleaning import clean_text, drop_mojibake, normalize_whitespace
+from ingest.pages import drop_deck_header, drop_running_headers, split_slide_markers
 from ingest.quality import find_doubled_run, find_mojibake
+from ingest.repeats import collapse_doubled_phrases
 from tests.ingest.test_quality import misread
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
