@@ -14,7 +14,7 @@ from knowledge.abstention import NOT_FOUND_TEXT, states_amount
 from knowledge.answer_units import Unit, passage_units
 from knowledge.question_types import amount_class, classify
 from knowledge.results import Passage, SearchResult
-from knowledge.span_selection import QueryShape, heading_bonus, relevant_items, score_unit, shorten_item
+from knowledge.span_selection import QueryShape, heading_bonus, on_topic, relevant_items, score_unit, shorten_item
 
 COLLECTION_NAMES = {"cases": "案例库", "courses": "课程", "processes": "流程手册", "general": "综合"}
 NOT_FOUND_HINT = "可以换个说法再问,或者用 /ask 加上更具体的关键词。"
@@ -86,8 +86,9 @@ def _scored_units(passages: Sequence[Passage], query: QueryShape, usable: Sequen
             continue  # a reply about 迪斯尼 is not made of a passage about 哈雷
         bonus = heading_bonus(passage.section, passage.title, query)
         units = passage_units(passage.text, rank)
+        topical = on_topic(f"{passage.title}\n{passage.section}\n{passage.text}", query)
         for i, unit in enumerate(units):
-            score = score_unit(unit, query, bonus)
+            score = score_unit(unit, query, bonus, on_topic=topical)
             if score > 0:
                 scored.append((score, unit))
                 follower = units[i + 1] if i + 1 < len(units) else None

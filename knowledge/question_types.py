@@ -32,7 +32,7 @@ _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.DURATION, _any("多久", "多长时间", "多少天", "几天", "几个月", "几年", "多少年", "哪年", "什么时候", "何时")),
     (Kind.DURATION, _any("几点", "期限", "时限", "周期", "频率", "多长", "每(?:隔)?(?:多|几)", "一年几次", "几次")),
     (Kind.NUMBER, _any("多少", "几[道题分个人档级%项条成倍]", "几$", "百分之", "比例", "占比", "权重", "比重")),
-    (Kind.NUMBER, _any("分数", "分数线", "扣几", "多少钱", "多大", "费用", "价格", "金额", "几成")),
+    (Kind.NUMBER, _any("分数", "分数线", "扣几", "多少钱", "多大", "几成")),
     (Kind.LIST, _any("哪些", "哪几", "几个阶段", "几步", "步骤", "流程是", "流程有", "有什么要求", "有啥要求")),
     (Kind.LIST, _any("条件", "原则")),
     (Kind.LIST, _any("要点", "包括", "包含", "分几", "环节", "有哪", "哪[三四五六七八]", "列举", "科目")),
@@ -75,14 +75,24 @@ _FOCUS = re.compile(
 _NOT_FOCUS = ("时候", "时间", "意思", "钱", "是", "的", "呢", "吗", "了", "呀", "啊")
 
 
+_HOW = re.compile(r"(?:怎么|怎样|如何|咋)(?:样)?(?:才能|才|去|来|能|给)?([\u3400-\u9fff]{2,6})")
+_NOT_ACTION = ("办", "做", "回事", "说", "弄", "搞", "样", "看")
+
+
 def focus_words(question: str, words: tuple[str, ...]) -> tuple[str, ...]:
-    """The thing the question asks to be named or counted: 「分几种身份」 → 身份, 「依据哪几条原则」 → 原则,
-    「上什么课」 → 课 — the first of its `words` right after the question word."""
-    found = _FOCUS.search(fold_for_search(question))
-    if found is None or found.group(1).startswith(_NOT_FOCUS):
-        return ()
-    after = found.group(1)
-    return tuple(w for w in words if len(w) > 1 and after.startswith(w))[:1]
+    """The thing the question asks to be named or counted, or the action it asks how to do: 「分几种身份」 →
+    身份, 「依据哪几条原则」 → 原则, 「谈判时我该怎么让步」 → 让步 — the first of its `words` right after the
+    question word."""
+    folded = fold_for_search(question)
+    for pattern, generic in ((_FOCUS, _NOT_FOCUS), (_HOW, _NOT_ACTION)):
+        found = pattern.search(folded)
+        if found is None or found.group(1).startswith(generic):
+            continue
+        after = found.group(1)
+        focus = tuple(w for w in words if len(w) > 1 and after.startswith(w))[:1]
+        if focus:
+            return focus
+    return ()
 
 
 # A number a passage states: digits (with a unit or %) or a Chinese numeral before a measure word.

@@ -10,8 +10,9 @@ from knowledge.abstention import AbstentionPolicy, missing_entities, named_entit
 from knowledge.dense import DenseIndex
 from knowledge.fusion import fuse_scores
 from knowledge.lexical_index import LexicalIndex
-from knowledge.question_types import focus_words
+from knowledge.question_types import classify, focus_words
 from knowledge.results import Passage, SearchResult
+from knowledge.span_selection import QueryShape, rerank_by_units
 from knowledge.tokenizer import Tokenizer
 from storage.db import UnitOfWork
 from storage.knowledge_repository import KnowledgeRepository
@@ -19,6 +20,7 @@ from storage.knowledge_repository import KnowledgeRepository
 log = logging.getLogger(__name__)
 MAX_PASSAGE_CHARS = 500
 ENTITY_PASSAGES = 3  # a thing the question names must be named by one of the passages a reply is made from
+RERANK_POOL = 10  # the best passages of the search that are reordered by how well their best unit answers
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,9 @@ class KnowledgeSearch:
     def search(self, question: str, *, k: int = 5, collections: Sequence[str] | None = None) -> SearchResult:
         """The best `k` passages for a question, or an abstention when none is reliable."""
         terms = self._tokenizer.query_terms(question)
+        asked = focus_words(question, terms.key_words)
         lexical_hits = self._lexical.search(
-            words=terms.words,
+            words=(*terms.words, *(w for w in asked if w in terms.words)),  # the asked-for word counts twice
             expansions=terms.expansions,
             synonyms_of={w: self._tokenizer.synonyms.get(w, ()) for w in (*terms.words, *terms.key_words)},
             bigrams=terms.bigrams,
@@ -73,17 +76,19 @@ class KnowledgeSearch:
         fused = fuse_scores(
             [(h.chunk_id, h.score) for h in lexical_hits], dense_scores, dense_weight=self._options.dense_weight
         )
-        passages = self._load_passages([(h.chunk_id, h.score) for h in fused], k)
+        pool = self._load_passages([(h.chunk_id, h.score) for h in fused], max(k, RERANK_POOL))
+        words, grams = self._lexical.weights(tuple(dict.fromkeys((*terms.words, *terms.key_words))), terms.bigrams)
+        synonyms, _ = self._lexical.weights(terms.expansions, ())
+        words |= {w: self._options.synonym_weight * idf for w, idf in synonyms.items() if w not in words}
+        focus = [(w, *self._tokenizer.synonyms.get(w, ())) for w in asked]
+        focus_terms = tuple(dict.fromkeys(t for group in focus for t in group))
+        shape = QueryShape.of(question, terms.words, classify(question), words, grams, focus_terms)
+        passages = rerank_by_units(pool, shape)[:k]
         synonyms_of_keys = [s for w in terms.key_words for s in self._tokenizer.synonyms.get(w, ())]
         key_terms = self._lexical.informative([*terms.key_words, *synonyms_of_keys])
         shown = [f"{p.title}\n{p.section}\n{p.text}" for p in passages[:ENTITY_PASSAGES]]
         if not passages or missing_entities(question, self._tokenizer.entities, shown):
             return SearchResult(question, True, (), terms.words, key_terms)
-        words, grams = self._lexical.weights(tuple(dict.fromkeys((*terms.words, *terms.key_words))), terms.bigrams)
-        synonyms, _ = self._lexical.weights(terms.expansions, ())
-        words |= {w: self._options.synonym_weight * idf for w, idf in synonyms.items() if w not in words}
-        focus = [(w, *self._tokenizer.synonyms.get(w, ())) for w in focus_words(question, terms.key_words)]
-        focus_terms = tuple(dict.fromkeys(t for group in focus for t in group))
         named = named_entities(question, self._tokenizer.entities)
         return SearchResult(question, False, tuple(passages), terms.words, key_terms, words, grams, focus_terms, named)
 

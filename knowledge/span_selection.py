@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from ingest.blocks import LIST_MARKER, ROW_FIELD_SEP
 from ingest.chinese_text import fold_for_search
-from knowledge.answer_units import Unit, dangling
+from knowledge.answer_units import Unit, dangling, passage_units
 from knowledge.question_types import NUMERIC, AmountClass, Kind, QuestionType, amount_class
+from knowledge.results import Passage
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _OUTLINE = re.compile(r"第[一二三四五六七八九十]部分|分[两二三四五六]部分|本课程|本章|目\s*录|以下几个方面|如下")
@@ -62,6 +63,15 @@ class QueryShape:
         )
 
 
+def on_topic(text: str, query: QueryShape) -> bool:
+    """Does the text hold the most informative of the question's words besides what it asks for (its subject:
+    「EDI」 in 「EDI模型是哪三个阶段」)? True when no weights are known."""
+    subject = [w for w in query.words if w not in query.focus]
+    if not query.word_weights or not subject:
+        return True
+    return max(subject, key=lambda w: query.word_weights.get(w, 0.0)) in fold_for_search(text)
+
+
 def overlap(text: str, query: QueryShape) -> float:
     """Question words found (weighted by IDF: 「EDI」 counts far more than 「三个阶段」; by length when no
     weights are known), plus half the question bigrams found (jieba may cut a word differently). A word
@@ -86,7 +96,9 @@ def _without_markers(text: str) -> str:
     return "\n".join(LIST_MARKER.sub("", line.strip()) for line in text.splitlines())
 
 
-def score_unit(unit: Unit, query: QueryShape, heading_bonus: float) -> float:
+def score_unit(unit: Unit, query: QueryShape, heading_bonus: float, *, on_topic: bool = True) -> float:
+    """How well a unit answers; `on_topic` says its passage holds the question's rarest word (the focus bonus
+    needs it: 华为's 「三个阶段」 do not answer 「EDI模型是哪三个阶段」)."""
     base = overlap(unit.full_text, query) + heading_bonus
     if base <= 0 or dangling(unit):
         return 0.0
@@ -111,7 +123,7 @@ def score_unit(unit: Unit, query: QueryShape, heading_bonus: float) -> float:
         factor *= 1.2
     if kind.wants(Kind.HOWTO) and _ADVICE.search(unit.full_text):
         factor *= 1.15
-    if query.focus:
+    if query.focus and on_topic:
         folded = fold_for_search(unit.full_text)
         if any(f in folded for f in query.focus):
             factor *= FOCUS_FACTOR
@@ -149,3 +161,24 @@ def shorten_item(item: str, limit: int) -> str:
     if named and len(named.group(1)) >= 4:
         return named.group(1).strip()
     return item[: limit - 1] + "…"
+
+
+RERANK_SHARE = 0.5  # weight of the best unit's score (relative to the best one's) beside the search score
+
+
+def rerank_by_units(passages: Sequence[Passage], query: QueryShape) -> list[Passage]:
+    """Passages in the order of their search score plus how well their best unit answers: a chunk that holds
+    the question's words scattered ranks below one that says what was asked in one sentence or list (the
+    concession rules for 「谈判时我该怎么让步」, not a course outline naming 谈判 and 竞争)."""
+    if not passages:
+        return []
+    top = max(p.score for p in passages) or 1.0
+    best = []
+    for p in passages:
+        bonus = heading_bonus(p.section, p.title, query)
+        topical = on_topic(f"{p.title}\n{p.section}\n{p.text}", query)
+        units = passage_units(p.text, 0)
+        best.append(max((score_unit(u, query, bonus, on_topic=topical) for u in units), default=0.0))
+    most = max(best) or 1.0
+    order = sorted(range(len(passages)), key=lambda i: -(passages[i].score / top + RERANK_SHARE * best[i] / most))
+    return [passages[i] for i in order]

@@ -170,3 +170,23 @@ def test_the_thing_a_question_asks_to_be_named_or_counted(
 )
 def test_why_when_and_what_it_means_name_no_thing(question: str) -> None:
     assert focus_words(question, ("飞单", "青海", "上线", "业务", "推荐", "edi", "年功", "工资", "时候", "意思")) == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "words", "focus"),
+    [
+        ("客户说价格比竞争对手高,谈判时我该怎么让步?", ("价格", "竞争对手", "谈判", "让步"), ("让步",)),
+        ("如何挖掘集团客户的需求", ("挖掘", "集团客户", "需求"), ("挖掘",)),
+    ],
+)
+def test_the_action_a_how_to_question_asks_about(question: str, words: tuple[str, ...], focus: tuple[str, ...]) -> None:
+    assert focus_words(question, words) == focus
+
+
+def test_a_generic_how_names_no_action() -> None:
+    assert focus_words("客户投诉了怎么办", ("客户", "投诉")) == ()
+
+
+def test_a_price_named_as_context_asks_for_no_number() -> None:
+    assert not classify("客户说我们的价格比竞争对手高,谈判时我该怎么让步?").wants_number
+    assert classify("这个套餐价格是多少").wants_number

@@ -36,6 +36,7 @@ def _ask(services: Services, question: str) -> MobileAnswer:
         ("什么是EDI流程优化模型?", ["实施优化"], []),
         ("情境模拟测验多少分算等级2?", ["情境模拟测验", "5 / 7 / 8", "等级2"], ["|---|", "| 产品理解力 |"]),
         ("中级客户经理的标准画像是什么样", ["团队协作 3"], []),
+        ("客户说我们的价格比竞争对手高,谈判时我该怎么让步?", ["让步", "交换条件"], ["哈雷", "第一部分"]),
     ],
 )
 def test_reply_contains(services: Services, question: str, must: list[str], must_not: list[str]) -> None:

@@ -16,7 +16,15 @@ from knowledge.answer import MobileAnswer, compose_answer
 from knowledge.answer_units import passage_units
 from knowledge.question_types import classify
 from knowledge.results import Passage, SearchResult
-from knowledge.span_selection import QueryShape, overlap, relevant_items, shorten_item
+from knowledge.span_selection import (
+    QueryShape,
+    on_topic,
+    overlap,
+    relevant_items,
+    rerank_by_units,
+    score_unit,
+    shorten_item,
+)
 
 CITE = re.compile(r"\[(\d+)\]$")
 
@@ -233,3 +241,29 @@ def test_the_documents_own_question_heads_its_answer_and_never_answers_alone() -
     answer = compose_answer(result("哈雷摩托是咋超越客户期望的", tuple(words), passage(text), words=words))
     assert "专属哈雷摩托车" in answer.body
     assert not all(line.rstrip("[1]").endswith(("?", "?")) for line in answer.body.splitlines())
+
+
+def test_a_passage_saying_what_was_asked_in_one_unit_rises_above_one_with_scattered_words() -> None:
+    outline = passage(
+        "本课程讲谈判:第一部分讲竞争与合作,第二部分讲价格谈判。课程最后讲让步的艺术。", "课程定位", number=1
+    )
+    rules = passage(
+        "中级的让步原则:\n- 确需让步时,分成几次小步让;\n"
+        "- 每次让步都换回一个条件,价格之外也可以谈;\n- 让步幅度逐次递减。",
+        "让步原则",
+        number=2,
+    )
+    words = {"价格": 2.0, "竞争": 2.0, "谈判": 1.0, "让步": 2.0}
+    question = "客户嫌价格比竞争对手高,谈判时怎么让步"
+    shape = QueryShape.of(question, tuple(words), classify(question), words, {}, ("让步",))
+    assert [p.chunk_id for p in rerank_by_units([outline, rules], shape)] == ["chunk-2", "chunk-1"]
+
+
+def test_a_count_in_a_passage_about_something_else_gets_no_focus_bonus() -> None:
+    # 华为's 「三个阶段」 do not answer 「EDI模型是哪三个阶段」: the focus bonus needs the question's rarest word.
+    words = {"edi": 5.0, "模型": 1.0, "阶段": 1.0}
+    shape = QueryShape.of("EDI模型是哪三个阶段", tuple(words), classify("EDI模型是哪三个阶段"), words, {}, ("阶段",))
+    huawei = "华为的发展过程划分为三个阶段:懵懂阶段、追赶阶段和超越阶段。"
+    assert not on_topic(huawei, shape)
+    unit = passage_units(huawei, 0)[0]
+    assert score_unit(unit, shape, 0.0, on_topic=False) < score_unit(unit, shape, 0.0, on_topic=True)
