@@ -426,6 +426,7 @@ class OutboxMessage(Base):
     expires_at: Mapped[datetime]  # never sent at or after this (the next quiet hours begin)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, blocked, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_parts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # channel messages accepted
     lease_until: Mapped[datetime | None] = mapped_column(default=None)
     claimed_by: Mapped[str] = mapped_column(String(64), default="")
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
