@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from app.settings import Settings
 from storage.db import utc_now
+from storage.faults import log_retry
 from storage.interaction_repository import InteractionRepository
 
 if TYPE_CHECKING:
@@ -78,8 +79,8 @@ async def keep_search_current(services: Services, every: float) -> None:
         await asyncio.sleep(every)
         try:
             await asyncio.to_thread(lambda: services.search)
-        except Exception:
-            log.warning("background knowledge refresh failed; will retry", exc_info=True)
+        except Exception as exc:
+            log_retry(log, "background knowledge refresh failed", exc)
 
 
 async def keep_tables_pruned(services: Services, *, every: float = PRUNE_EVERY_SECONDS) -> None:
@@ -96,8 +97,8 @@ async def keep_tables_pruned(services: Services, *, every: float = PRUNE_EVERY_S
             updates, buttons = await asyncio.to_thread(prune)
             if updates or buttons:
                 log.info("pruned %d processed update(s) and %d button(s)", updates, buttons)
-        except Exception:
-            log.warning("pruning old updates and buttons failed; will retry", exc_info=True)
+        except Exception as exc:
+            log_retry(log, "pruning old updates and buttons failed", exc)
         await asyncio.sleep(every)
 
 

@@ -9,6 +9,7 @@ names, errno and the drivers' own words, so the CLI (`app/fault_messages.py`, in
 from __future__ import annotations
 
 import errno
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -83,3 +84,13 @@ def describe_storage_error(exc: BaseException) -> str:
         return f"{type(exc).__name__}: {first_line(exc)}"
     where = f" ({fault.filename})" if fault.filename else ""
     return f"{fault.kind.value}: {fault.detail}{where}"
+
+
+def log_retry(log: logging.Logger, what: str, exc: BaseException) -> None:
+    """A background loop's failed round, logged before it retries: one line for a storage fault (it repeats every
+    round while the database is away; the traceback only at DEBUG), the whole traceback for anything else (a bug)."""
+    if classify_storage_error(exc) is None:
+        log.warning("%s; will retry", what, exc_info=exc)
+        return
+    log.warning("%s; will retry (%s)", what, describe_storage_error(exc))
+    log.debug("%s", what, exc_info=exc)

@@ -10,6 +10,7 @@ import time
 
 from bot.core.outbox import OutboxDrainer
 from bot.core.reminder_plan import ReminderPlanner
+from storage.faults import log_retry
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,8 @@ async def run_reminders(*, planner: ReminderPlanner, drainer: OutboxDrainer, tic
                         report.daily,
                         report.digest,
                     )
-            except Exception:
-                log.warning("planning reminders failed; will retry", exc_info=True)
+            except Exception as exc:
+                log_retry(log, "planning reminders failed", exc)
         began, pause = time.monotonic(), tick
         try:
             drained = await drainer.drain_once()
@@ -38,6 +39,6 @@ async def run_reminders(*, planner: ReminderPlanner, drainer: OutboxDrainer, tic
                 pause = drained.slow_down
             elif drained.claimed >= drainer.policy.batch_size:
                 pause = 0.0
-        except Exception:
-            log.warning("sending reminders failed; will retry", exc_info=True)
+        except Exception as exc:
+            log_retry(log, "sending reminders failed", exc)
         await asyncio.sleep(max(0.0, pause - (time.monotonic() - began)))  # a tick is a period, sending included

@@ -22,6 +22,7 @@ from bot.core.messages import Reply
 from bot.core.reply_codec import Renderer, decode_replies
 from storage.db import UnitOfWork, utc_now
 from storage.delivery_repository import DeliveryRepository, LeaseResult, PendingDelivery
+from storage.faults import log_retry
 from storage.interaction_repository import UpdateClaim
 
 log = logging.getLogger(__name__)
@@ -149,5 +150,5 @@ class WeComDelivery:
             try:
                 if done := await self.sweep():
                     log.info("WeCom: %d pending delivery(ies) completed", done)
-            except Exception:
-                log.warning("WeCom delivery sweep failed; will retry", exc_info=True)
+            except Exception as exc:
+                log_retry(log, "WeCom delivery sweep failed", exc)
