@@ -63,7 +63,7 @@ class StandInTelegram:
         self.latency = latency
         self.sent: list[tuple[str, float]] = []
 
-    async def send(self, address: str, replies) -> None:  # type: ignore[no-untyped-def]
+    async def send(self, address: str, replies, *, skip: int = 0) -> None:  # type: ignore[no-untyped-def]
         if self.latency:
             await asyncio.sleep(self.latency)
         self.sent.append((address, time.time()))

@@ -5,8 +5,9 @@ once). A worker claims rows in one short transaction: on PostgreSQL `FOR UPDATE 
 the same time without waiting for or taking each other's rows; on SQLite the claiming transaction holds the write
 lock (BEGIN IMMEDIATE, storage/db.py), so claims take turns. A claimed row carries a lease: the worker marks it sent
 (or blocked, or back to pending with a later time) right after trying; if it dies first, the row is claimable again
-once the lease ran out. The send rate all workers share is a token bucket row per channel, taken in the claiming
-transaction, so N workers together claim at most the configured rate.
+once the lease ran out. A row the channel sends as several messages keeps how many were accepted (`sent_parts`), so
+a retry after a failure midway sends only the rest. The send rate all workers share is a token bucket row per
+channel, taken in the claiming transaction, so N workers together claim at most the configured rate.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class ClaimedMessage:
     payload: str
     expires_at: datetime
     attempts: int  # including this claim
+    sent_parts: int = 0  # channel messages of this row accepted by earlier tries (not to be sent again)
 
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]
@@ -165,9 +167,15 @@ class OutboxRepository:
                     row.payload,
                     row.expires_at,
                     row.attempts,
+                    row.sent_parts,
                 )
             )
         return claimed
+
+    def count_sent(self, session: Session, message_id: int, *, sent_parts: int) -> None:
+        """The first `sent_parts` channel messages of the row were accepted: a later try sends only the rest."""
+        o = OutboxMessage
+        session.execute(update(o).where(o.id == message_id, o.sent_parts < sent_parts).values(sent_parts=sent_parts))
 
     def mark_sent(self, session: Session, message_id: int, *, worker: str, now: datetime) -> bool:
         """Sent. False when the lease had run out and another worker holds the row now (it may send it again).

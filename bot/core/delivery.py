@@ -2,6 +2,14 @@
 this address". Two outcomes are the channel's to report, as exceptions: the person blocked the bot (`Blocked`:
 Telegram's 403 — no more reminders there) and the channel wants us to slow down (`RetryLater`: a 429 with its
 retry-after). Anything else raised counts as a passing failure: the message is tried again later, a few times.
+
+One outbox row may go out as several channel messages (a text then a card on WeCom, a long text in parts on
+Telegram). A channel counts the messages it renders the replies into; `send(..., skip=n)` sends only those after
+the first n, and when one fails after at least one of this call's messages was accepted it raises
+`PartlySent(sent, cause)`: the outbox stores `sent` on the row, then treats `cause` (`Blocked`, `RetryLater` or a
+passing failure) as above, and the next try skips what arrived. A failure before any message of the call was
+accepted is raised as itself. (A worker killed between a message and the next is still the one window where a
+message can go twice: the count is stored on failure, not after each message.)
 """
 
 from __future__ import annotations
@@ -28,11 +36,21 @@ class RetryLater(DeliveryError):
         self.retry_after = retry_after
 
 
+class PartlySent(DeliveryError):
+    """The first `sent` messages of the row (those skipped included) were accepted, then `cause` stopped the rest."""
+
+    def __init__(self, sent: int, cause: Exception) -> None:
+        super().__init__(f"{sent} message(s) sent, then {type(cause).__name__}: {cause}")
+        self.sent = sent
+        self.cause = cause
+
+
 class ReplySender(Protocol):
     """Capability: deliver channel-neutral replies to one address of one channel (the channel's user or chat id)."""
 
     channel: str
 
-    async def send(self, address: str, replies: Sequence[Reply]) -> None:
-        """Send every reply, in order; raise `Blocked` or `RetryLater` as above."""
+    async def send(self, address: str, replies: Sequence[Reply], *, skip: int = 0) -> None:
+        """Send the messages the replies render into, in order, all but the first `skip`; raise `Blocked`,
+        `RetryLater` or `PartlySent` as above."""
         ...

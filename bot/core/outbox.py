@@ -4,8 +4,9 @@ A batch is claimed in one transaction, then each message is sent and marked in i
 after, so a crash loses at most the lease of what was claimed and not yet marked (claimed again after the lease).
 The messages of a batch go out side by side (one per chat). Blocked → the row and everything else queued for that
 person on that channel is dropped, and the channel is marked blocked for them. RetryLater → the row goes back,
-claimable after the wait, and the worker pauses that long. Any other error
-→ back with a growing wait, until `max_attempts`. Nothing goes out at or after a row's `expires_at` (the next quiet
+claimable after the wait, and the worker pauses that long. Any other error → back with a growing wait, until
+`max_attempts`. A row the channel sends as several messages that fails midway (`PartlySent`) first stores how many
+went, and the next try sends only the rest. Nothing goes out at or after a row's `expires_at` (the next quiet
 hours), checked again just before sending.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.core.delivery import Blocked, ReplySender, RetryLater
+from bot.core.delivery import Blocked, PartlySent, ReplySender, RetryLater
 from bot.core.reply_codec import Renderer, decode_replies
 from storage.db import UnitOfWork, utc_now
 from storage.outbox_repository import ClaimedMessage, OutboxRepository
@@ -92,26 +93,39 @@ class OutboxDrainer:
         if self.clock() >= message.expires_at:
             await asyncio.to_thread(self._final, message, "expired", "quiet hours began before it was sent")
             return "expired", 0.0
-        try:
-            await self.sender.send(message.address, decode_replies(message.payload, renderers=self.renderers))
-        except Blocked:
+        exc = await self._send(message)
+        if exc is None:
+            await asyncio.to_thread(self._sent, message)
+            return "sent", 0.0
+        if isinstance(exc, Blocked):
             await asyncio.to_thread(self._blocked, message)
             return "blocked", 0.0
-        except RetryLater as exc:
+        if isinstance(exc, RetryLater):
             log.warning("channel %s asks to slow down: %s", self.sender.channel, exc)
             retry_at = self.clock() + timedelta(seconds=exc.retry_after)
             await asyncio.to_thread(self._release, message, retry_at, str(exc))
             return "retried", exc.retry_after
-        except Exception as exc:  # a passing failure (network, server): later, a few times
-            log.warning("sending outbox message %d failed (%s)", message.message_id, type(exc).__name__)
-            if message.attempts >= self.policy.max_attempts:
-                await asyncio.to_thread(self._final, message, "failed", type(exc).__name__)
-                return "failed", 0.0
-            wait = self.policy.retry_after * 2 ** (message.attempts - 1)
-            await asyncio.to_thread(self._release, message, self.clock() + wait, type(exc).__name__)
-            return "retried", 0.0
-        await asyncio.to_thread(self._sent, message)
-        return "sent", 0.0
+        # a passing failure (network, server): later, a few times
+        log.warning("sending outbox message %d failed (%s)", message.message_id, type(exc).__name__)
+        if message.attempts >= self.policy.max_attempts:
+            await asyncio.to_thread(self._final, message, "failed", type(exc).__name__)
+            return "failed", 0.0
+        wait = self.policy.retry_after * 2 ** (message.attempts - 1)
+        await asyncio.to_thread(self._release, message, self.clock() + wait, type(exc).__name__)
+        return "retried", 0.0
+
+    async def _send(self, message: ClaimedMessage) -> Exception | None:
+        """Send what earlier tries left of the row; None when all of it went, else what stopped it. Messages the
+        channel accepted before it stopped are counted on the row first, so no later try sends them again."""
+        replies = decode_replies(message.payload, renderers=self.renderers)
+        try:
+            await self.sender.send(message.address, replies, skip=message.sent_parts)
+        except PartlySent as partly:
+            await asyncio.to_thread(self._count_sent, message, partly.sent)
+            return partly.cause
+        except Exception as exc:
+            return exc
+        return None
 
     async def run(self, *, every: float, stop: asyncio.Event | None = None) -> None:
         """Drain until cancelled (or `stop`): a full batch goes straight on; otherwise wait `every` seconds."""
@@ -128,6 +142,10 @@ class OutboxDrainer:
         with self.uow.begin() as session:
             if not self.outbox.mark_sent(session, message.message_id, worker=self.worker, now=self.clock()):
                 log.warning("outbox message %d was sent after its lease ran out", message.message_id)
+
+    def _count_sent(self, message: ClaimedMessage, sent: int) -> None:
+        with self.uow.begin() as session:
+            self.outbox.count_sent(session, message.message_id, sent_parts=sent)
 
     def _final(self, message: ClaimedMessage, status: str, error: str) -> None:
         with self.uow.begin() as session:

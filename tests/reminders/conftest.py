@@ -56,7 +56,7 @@ class FakeSender:
     blocked: set[str] = field(default_factory=set)
     slow_down: float = 0.0
 
-    async def send(self, address: str, replies: Sequence[Reply]) -> None:
+    async def send(self, address: str, replies: Sequence[Reply], *, skip: int = 0) -> None:
         if address in self.blocked:
             raise Blocked("403 Forbidden: bot was blocked by the user")
         if self.slow_down:

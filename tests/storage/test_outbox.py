@@ -105,7 +105,7 @@ class RecordingSender:
         self.sent: list[str] = []
         self.lock = threading.Lock()
 
-    async def send(self, address: str, replies: Sequence[Reply]) -> None:
+    async def send(self, address: str, replies: Sequence[Reply], *, skip: int = 0) -> None:
         await asyncio.sleep(0.001)  # a network call
         with self.lock:
             self.sent.append(address)

@@ -52,7 +52,7 @@ class FakeBotApi:
         self.calls: list[ApiCall] = []
         self.downloads: list[str] = []
         self.files: dict[str, bytes] = {}
-        self._failures: dict[str, list[Exception | int]] = {}
+        self._failures: dict[str, list[Exception | int | None]] = {}
         self._message_ids = itertools.count(5000)
         self.inbox: list[dict[str, Any]] = []  # updates waiting for getUpdates (polling tests)
         self.offsets: list[int] = []  # the offset of every getUpdates call
@@ -67,14 +67,16 @@ class FakeBotApi:
         self.inbox = [u for u in self.inbox if u["update_id"] >= offset]  # below the offset: confirmed, gone
         return sorted(self.inbox, key=lambda u: u["update_id"])[: int(params.get("limit") or 100)]
 
-    def fail_next(self, endpoint: str, *failures: Exception | int) -> None:
-        """An exception to raise, or an HTTP status to answer with, for each of the next calls."""
+    def fail_next(self, endpoint: str, *failures: Exception | int | None) -> None:
+        """For each of the next calls: an exception to raise, an HTTP status to answer, or None (answer normally)."""
         self._failures.setdefault(endpoint, []).extend(failures)
 
     def respond(self, endpoint: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[int, bytes]:
         self.calls.append(ApiCall(endpoint, params, files))
         if self._failures.get(endpoint):
             failure = self._failures[endpoint].pop(0)
+            if failure is None:
+                return 200, _json({"ok": True, "result": self._result(endpoint, params)})
             if isinstance(failure, Exception):
                 raise failure
             return failure, _json({"ok": False, "error_code": failure, "description": f"Bad Request: test {failure}"})

@@ -24,8 +24,9 @@ class ConsoleReplySender:
     def __init__(self) -> None:
         self.waiting: list[tuple[str, tuple[Reply, ...]]] = []
 
-    async def send(self, address: str, replies: Sequence[Reply]) -> None:
-        self.waiting.append((address, tuple(replies)))
+    async def send(self, address: str, replies: Sequence[Reply], *, skip: int = 0) -> None:
+        """Each reply is one console message; it never fails, so `skip` is always 0 from the outbox."""
+        self.waiting.append((address, tuple(replies)[skip:]))
 
     def take(self, address: str) -> list[tuple[Reply, ...]]:
         mine = [replies for to, replies in self.waiting if to == address]

@@ -257,22 +257,28 @@ class TelegramHandlers:
             log.warning("could not tell the user about incident %s (%s)", incident, type(exc).__name__)
 
     async def _send(self, bot: Bot, chat_id: int, replies: Iterable[Reply]) -> None:
+        for send in self.message_sends(bot, chat_id, replies):
+            await send_with_retries(send, self.retry)
+
+    @staticmethod
+    def message_sends(bot: Bot, chat_id: int, replies: Iterable[Reply]) -> list[Callable[[], Awaitable[Message]]]:
+        """The replies rendered: one Bot API call per Telegram message, in order (a long text is several)."""
+        sends: list[Callable[[], Awaitable[Message]]] = []
         for reply in replies:
             if isinstance(reply, Notice):  # a toast outside a button press: a plain message instead
                 reply = TextReply(reply.text)
             if isinstance(reply, TextReply):
                 for part in render_text(reply):
-                    send = partial(
-                        bot.send_message, chat_id, part.text, parse_mode=ParseMode.HTML, reply_markup=part.reply_markup
+                    markup = part.reply_markup
+                    sends.append(
+                        partial(bot.send_message, chat_id, part.text, parse_mode=ParseMode.HTML, reply_markup=markup)
                     )
-                    await send_with_retries(send, self.retry)
             elif isinstance(reply, DocumentReply):
                 caption = render_caption(reply.caption)
-                send = partial(bot.send_document, chat_id, reply.data, filename=reply.filename, caption=caption)
-                await send_with_retries(send, self.retry)
+                sends.append(partial(bot.send_document, chat_id, reply.data, filename=reply.filename, caption=caption))
             elif isinstance(reply, ImageReply):
-                send = partial(bot.send_photo, chat_id, reply.data, caption=render_caption(reply.caption))
-                await send_with_retries(send, self.retry)
+                sends.append(partial(bot.send_photo, chat_id, reply.data, caption=render_caption(reply.caption)))
+        return sends
 
     async def _answer(self, query: CallbackQuery, text: str | None) -> None:
         try:

@@ -1,9 +1,10 @@
 """The outbox's way out through Telegram: a `bot.core.delivery.ReplySender` over PTB's bot.
 
-Replies are rendered and sent exactly as answers in a chat are (`TelegramHandlers._send`: HTML, the 4,096 limit,
-keyboards, network retries); the bot's AIORateLimiter still applies. Telegram's answers map onto the outbox's
-outcomes: 403 (the user blocked the bot, or deleted the account) → `Blocked`; 429 that the rate limiter's own
-retries did not absorb → `RetryLater` with Telegram's retry-after.
+Replies are rendered and sent exactly as answers in a chat are (`TelegramHandlers.message_sends`: HTML, the 4,096
+limit, keyboards; network retries); the bot's AIORateLimiter still applies. Telegram's answers map onto the
+outbox's outcomes: 403 (the user blocked the bot, or deleted the account) → `Blocked`; 429 that the rate limiter's
+own retries did not absorb → `RetryLater` with Telegram's retry-after. A long text is several messages: one that
+fails after another went is `PartlySent`, and the retry starts at the one that failed.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from datetime import timedelta
 from telegram import Bot
 from telegram.error import Forbidden, RetryAfter
 
-from bot.channels.telegram.handlers import CHANNEL, TelegramHandlers
-from bot.core.delivery import Blocked, RetryLater
+from bot.channels.telegram.handlers import CHANNEL, TelegramHandlers, send_with_retries
+from bot.core.delivery import Blocked, PartlySent, RetryLater
 from bot.core.messages import Reply
 
 
@@ -29,13 +30,28 @@ class TelegramReplySender:
         self.bot = bot
         self.handlers = handlers
 
-    async def send(self, address: str, replies: Sequence[Reply]) -> None:
-        try:
-            await self.handlers._send(self.bot, int(address), replies)  # the one renderer of replies for Telegram
-        except Forbidden as exc:
-            raise Blocked(str(exc)) from exc
-        except RetryAfter as exc:
-            with warnings.catch_warnings():  # PTB 22.2+ warns that retry_after becomes a timedelta; either is fine
-                warnings.simplefilter("ignore")
-                wait = exc.retry_after
-            raise RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from exc
+    async def send(self, address: str, replies: Sequence[Reply], *, skip: int = 0) -> None:
+        sent = skip
+        for send in self.handlers.message_sends(self.bot, int(address), replies)[skip:]:
+            try:
+                await send_with_retries(send, self.handlers.retry)
+            except Exception as exc:
+                cause = _outcome(exc)
+                if sent > skip:
+                    raise PartlySent(sent, cause) from exc
+                if cause is exc:
+                    raise
+                raise cause from exc
+            sent += 1
+
+
+def _outcome(exc: Exception) -> Exception:
+    """Telegram's answer as the outbox's outcome: `Blocked`, `RetryLater`, or the error itself (a passing failure)."""
+    if isinstance(exc, Forbidden):
+        return Blocked(str(exc))
+    if isinstance(exc, RetryAfter):
+        with warnings.catch_warnings():  # PTB 22.2+ warns that retry_after becomes a timedelta; either is fine
+            warnings.simplefilter("ignore")
+            wait = exc.retry_after
+        return RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
+    return exc
