@@ -238,7 +238,9 @@ def test_gift_non_utf8_is_rejected():
 def test_gift_hostile_input_is_fast_and_bounded(hostile):
     started = time.perf_counter()
     result = gift(hostile)
-    assert time.perf_counter() - started < 3
+    # A guard against runaway (backtracking) parsing, not a speed measurement: well under a second idle, 3.5 s was
+    # seen with both cores taken by other work, and a runaway takes minutes. Speed is bench/'s business.
+    assert time.perf_counter() - started < 30
     assert len(result.errors) <= 501 and len(result.questions) + len(result.skipped) <= 10_000
     assert all(re.fullmatch(r"t\.gift:\d+", e.location) for e in result.errors)
 
