@@ -14,7 +14,7 @@ message can go twice: the count is stored on failure, not after each message.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from bot.core.messages import Reply
@@ -43,6 +43,26 @@ class PartlySent(DeliveryError):
         super().__init__(f"{sent} message(s) sent, then {type(cause).__name__}: {cause}")
         self.sent = sent
         self.cause = cause
+
+
+async def send_parts(
+    parts: Sequence[Callable[[], Awaitable[object]]], *, skip: int, outcome: Callable[[Exception], Exception]
+) -> None:
+    """Send `parts[skip:]` in order, one channel message each. A failure is told as the outbox's outcome
+    (`outcome` maps the channel's error to `Blocked`, `RetryLater` or itself), wrapped in `PartlySent` when this
+    call had already got messages accepted — every channel's `ReplySender.send` in one place."""
+    sent = skip
+    for part in parts[skip:]:
+        try:
+            await part()
+        except Exception as exc:
+            cause = outcome(exc)
+            if sent > skip:
+                raise PartlySent(sent, cause) from exc
+            if cause is exc:
+                raise
+            raise cause from exc
+        sent += 1
 
 
 class ReplySender(Protocol):

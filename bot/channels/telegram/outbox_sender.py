@@ -9,6 +9,7 @@ fails after another went is `PartlySent`, and the retry starts at the one that f
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from datetime import timedelta
@@ -17,7 +18,7 @@ from telegram import Bot
 from telegram.error import Forbidden, RetryAfter
 
 from bot.channels.telegram.handlers import CHANNEL, TelegramHandlers, send_with_retries
-from bot.core.delivery import Blocked, PartlySent, RetryLater
+from bot.core.delivery import Blocked, RetryLater, send_parts
 from bot.core.messages import Reply
 
 
@@ -31,18 +32,9 @@ class TelegramReplySender:
         self.handlers = handlers
 
     async def send(self, address: str, replies: Sequence[Reply], *, skip: int = 0) -> None:
-        sent = skip
-        for send in self.handlers.message_sends(self.bot, int(address), replies)[skip:]:
-            try:
-                await send_with_retries(send, self.handlers.retry)
-            except Exception as exc:
-                cause = _outcome(exc)
-                if sent > skip:
-                    raise PartlySent(sent, cause) from exc
-                if cause is exc:
-                    raise
-                raise cause from exc
-            sent += 1
+        sends = self.handlers.message_sends(self.bot, int(address), replies)
+        parts = [functools.partial(send_with_retries, send, self.handlers.retry) for send in sends]
+        await send_parts(parts, skip=skip, outcome=_outcome)
 
 
 def _outcome(exc: Exception) -> Exception:

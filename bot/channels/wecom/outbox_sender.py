@@ -9,13 +9,14 @@ failure the outbox retries. A failure after one of the row's messages went (the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from bot.channels.wecom.api import INVALID_USER, RateLimited, WeComApiError
 from bot.channels.wecom.delivery import WeComDelivery
 from bot.channels.wecom.messages import CHANNEL
 from bot.channels.wecom.rendering import render_replies
-from bot.core.delivery import Blocked, PartlySent, RetryLater
+from bot.core.delivery import Blocked, RetryLater, send_parts
 from bot.core.messages import Reply
 
 NO_PRIVILEGE = 60011  # the member is outside the app's 可见范围
@@ -32,18 +33,9 @@ class WeComReplySender:
         self.delivery = delivery
 
     async def send(self, address: str, replies: Sequence[Reply], *, skip: int = 0) -> None:
-        sent = skip
-        for message in render_replies(tuple(replies), markdown=self.delivery.markdown)[skip:]:
-            try:
-                await self.delivery.send_one(message, touser=address)
-            except Exception as exc:
-                cause = _outcome(exc)
-                if sent > skip:
-                    raise PartlySent(sent, cause) from exc
-                if cause is exc:
-                    raise
-                raise cause from exc
-            sent += 1
+        messages = render_replies(tuple(replies), markdown=self.delivery.markdown)
+        parts = [functools.partial(self.delivery.send_one, message, touser=address) for message in messages]
+        await send_parts(parts, skip=skip, outcome=_outcome)
 
 
 def _outcome(exc: Exception) -> Exception:
