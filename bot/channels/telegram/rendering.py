@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import CallbackQueryLimit, InlineKeyboardButtonLimit, MessageLimit
 
+from bot.channels.text_pieces import pack_to_limit
 from bot.core.messages import Button, TextReply
 
 MAX_MESSAGE_CHARS = MessageLimit.MAX_TEXT_LENGTH  # 4,096
@@ -91,20 +92,7 @@ def _escaped_pieces(raw_line: str, limit: int) -> list[str]:
     escaped = html.escape(raw_line)
     if telegram_length(escaped) <= limit:
         return [escaped]
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in raw_line:
-        piece = html.escape(char)
-        width = telegram_length(piece)
-        if size + width > limit:
-            pieces.append("".join(current))
-            current, size = [], 0
-        current.append(piece)
-        size += width
-    if current:
-        pieces.append("".join(current))
-    return pieces
+    return pack_to_limit((html.escape(char) for char in raw_line), telegram_length, limit)
 
 
 def _pack(lines: list[str], limit: int) -> list[str]:

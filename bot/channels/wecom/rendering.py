@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.channels.text_pieces import pack_to_limit
 from bot.core.messages import Button, DocumentReply, ImageReply, Notice, Reply, TextReply
 
 MAX_TEXT_BYTES = 2048  # message/send text.content and markdown.content, UTF-8
@@ -75,19 +76,7 @@ def split_text(text: str, *, limit: int = MAX_TEXT_BYTES) -> list[str]:
 def _cut_line(line: str, limit: int) -> list[str]:
     if utf8_length(line) <= limit:
         return [line]
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in line:
-        width = utf8_length(char)
-        if size + width > limit:
-            pieces.append("".join(current))
-            current, size = [], 0
-        current.append(char)
-        size += width
-    if current:
-        pieces.append("".join(current))
-    return pieces
+    return pack_to_limit(line, utf8_length, limit)
 
 
 def _shorten(text: str, limit: int) -> str:
