@@ -7,7 +7,7 @@ import asyncio
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -188,3 +188,33 @@ def any_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
 def world(any_engine: Engine) -> World:
     """The study habit's world on SQLite and on the session's scratch PostgreSQL database."""
     return build_world(any_engine)
+
+
+MONDAY_0900 = datetime(2026, 11, 23, 1, 0)  # 09:00 in Shanghai, the review time
+
+
+@dataclass(frozen=True)
+class DueReviewWorld:
+    clock: MutableClock
+    planner: ReminderPlanner
+    drainer: OutboxDrainer
+    learner_id: int
+
+
+def due_review_world(services, *, channel: str, external_id: str, sender, worker: str) -> DueReviewWorld:  # type: ignore[no-untyped-def]
+    """A registered learner of `channel` with one mistake due yesterday, at Monday 09:00, and the planner and drainer
+    a worker of that channel runs (the channel tests' common start: over Telegram's stack or WeCom's emulator)."""
+    clock = MutableClock(MONDAY_0900)
+    with services.uow.begin() as session:
+        learner = services.conversation.learners.find_by_identity(session, channel=channel, external_id=external_id)
+        version = publish_quiz_set(
+            session, QuizRepository(), practice_set(), source_name="t.yaml", by=None, now=clock()
+        )
+        QuizRepository().add_mistake(
+            session, learner_id=learner.learner_id, version_id=version.version_id, question_key="客户洞察力-0",
+            due=clock() - timedelta(days=1), now=clock(),
+        )  # fmt: skip
+    tokens = (f"{worker}-rtok{i}" for i in itertools.count())
+    planner = ReminderPlanner(services.uow, services.reminder_schedule, new_token=lambda: next(tokens), clock=clock)
+    drainer = OutboxDrainer(services.uow, sender, worker, DrainPolicy(messages_per_second=30), clock=clock)
+    return DueReviewWorld(clock, planner, drainer, learner.learner_id)

@@ -4,7 +4,6 @@ message too long for one Telegram message that fails after its first part sends 
 
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import datetime, timedelta
 
@@ -14,35 +13,19 @@ from telegram.error import RetryAfter
 from bot.channels.telegram.application import HANDLERS_KEY
 from bot.channels.telegram.outbox_sender import TelegramReplySender
 from bot.core.messages import TextReply
-from bot.core.outbox import DrainPolicy, OutboxDrainer
+from bot.core.outbox import OutboxDrainer
 from bot.core.reminder_plan import ReminderPlanner
 from bot.core.reply_codec import encode_replies
-from quizzes.publishing import publish_quiz_set
 from storage.models import OutboxMessage, ReminderBlock
 from storage.outbox_repository import OutboxItem, OutboxRepository
-from storage.quiz_repository import QuizRepository
-from tests.reminders.conftest import MutableClock, practice_set
+from tests.reminders.conftest import MutableClock, due_review_world
 from tests.telegram.conftest import ALICE, Harness
-
-MONDAY_0900 = datetime(2026, 11, 23, 1, 0)  # 09:00 in Shanghai, the review time
 
 
 def _reminder_world(harness: Harness, services) -> tuple[MutableClock, ReminderPlanner, OutboxDrainer, int]:  # type: ignore[no-untyped-def]
-    clock = MutableClock(MONDAY_0900)
-    with services.uow.begin() as session:
-        learner = services.conversation.learners.find_by_identity(session, channel="telegram", external_id="1001")
-        version = publish_quiz_set(
-            session, QuizRepository(), practice_set(), source_name="t.yaml", by=None, now=clock()
-        )
-        QuizRepository().add_mistake(
-            session, learner_id=learner.learner_id, version_id=version.version_id, question_key="客户洞察力-0",
-            due=clock() - timedelta(days=1), now=clock(),
-        )  # fmt: skip
-    tokens = (f"tg-rtok{i}" for i in itertools.count())
-    planner = ReminderPlanner(services.uow, services.reminder_schedule, new_token=lambda: next(tokens), clock=clock)
     sender = TelegramReplySender(harness.app.bot, harness.app.bot_data[HANDLERS_KEY])
-    drainer = OutboxDrainer(services.uow, sender, "tg-1", DrainPolicy(messages_per_second=30), clock=clock)
-    return clock, planner, drainer, learner.learner_id
+    world = due_review_world(services, channel="telegram", external_id="1001", sender=sender, worker="tg-1")
+    return world.clock, world.planner, world.drainer, world.learner_id
 
 
 async def test_the_review_reminder_arrives_as_a_telegram_message_whose_button_starts_the_review(harness, services):

@@ -4,39 +4,22 @@ text once and the card once, and the card's button opens the review."""
 
 from __future__ import annotations
 
-import itertools
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.channels.wecom.outbox_sender import WeComReplySender
-from bot.core.outbox import DrainPolicy, OutboxDrainer
+from bot.core.outbox import OutboxDrainer
 from bot.core.reminder_plan import ReminderPlanner
-from quizzes.publishing import publish_quiz_set
 from storage.models import OutboxMessage
-from storage.quiz_repository import QuizRepository
-from tests.reminders.conftest import MutableClock, practice_set
+from tests.reminders.conftest import MutableClock, due_review_world
 from tests.wecom.conftest import WeComWorker
-
-MONDAY_0900 = datetime(2026, 11, 23, 1, 0)  # 09:00 in Shanghai, the review time
 
 
 def _reminder_world(wecom: WeComWorker, services) -> tuple[MutableClock, ReminderPlanner, OutboxDrainer]:  # type: ignore[no-untyped-def]
-    clock = MutableClock(MONDAY_0900)
-    with services.uow.begin() as session:
-        learner = services.conversation.learners.find_by_identity(session, channel="wecom", external_id="wangxl")
-        version = publish_quiz_set(
-            session, QuizRepository(), practice_set(), source_name="t.yaml", by=None, now=clock()
-        )
-        QuizRepository().add_mistake(
-            session, learner_id=learner.learner_id, version_id=version.version_id, question_key="客户洞察力-0",
-            due=clock() - timedelta(days=1), now=clock(),
-        )  # fmt: skip
-    tokens = (f"wc-rtok{i}" for i in itertools.count())
-    planner = ReminderPlanner(services.uow, services.reminder_schedule, new_token=lambda: next(tokens), clock=clock)
     sender = WeComReplySender(wecom.app.delivery)
-    drainer = OutboxDrainer(services.uow, sender, "wc-1", DrainPolicy(messages_per_second=30), clock=clock)
-    return clock, planner, drainer
+    world = due_review_world(services, channel="wecom", external_id="wangxl", sender=sender, worker="wc-1")
+    return world.clock, world.planner, world.drainer
 
 
 async def test_a_card_that_fails_after_its_text_went_is_retried_alone(wecom: WeComWorker, wecom_services):
