@@ -13,10 +13,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.composition import Services
-from app.settings import Settings
-
 if TYPE_CHECKING:
+    from app.composition import Services
+    from app.settings import Settings
     from knowledge.answer import MobileAnswer
 
 
@@ -312,4 +311,6 @@ COMMANDS = {
 
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from app.composition import Services  # light itself: each service imports its parts when first used
+
     return COMMANDS[args.command](args, Services(settings))

@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from app.settings import COLLECTIONS, WEEKDAYS, Settings
-from storage.db import UnitOfWork, create_database_engine
-from storage.knowledge_repository import KnowledgeRepository
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
+    from sqlalchemy import Engine
 
     from app.worker_runtime import ServicesWorker
     from bot.core.conversation import Conversation
@@ -32,10 +31,12 @@ if TYPE_CHECKING:
     from knowledge.search import KnowledgeSearch
     from knowledge.synthesis import GroundedSynthesizer
     from knowledge.tokenizer import Tokenizer
+    from storage.db import UnitOfWork
+    from storage.knowledge_repository import KnowledgeRepository
 
 # Each service imports its classes when it is first built, not when this module is imported: `coach quiz list`
-# needs the database only, and torch, Chroma, LangChain, jieba and matplotlib cost seconds to import
-# (bench/startup_bench.py measures the commands).
+# needs one Core query only (not even the ORM or the mapped models: `engine_at_head`), and torch, Chroma,
+# LangChain, jieba and matplotlib cost seconds to import (bench/startup_bench.py measures the commands).
 
 
 def _render_radar_png(**drawing: Any) -> bytes:
@@ -66,19 +67,34 @@ class Services:
     """Lazily built services for one process. Heavy parts (model, Chroma, index) load on first use."""
 
     settings: Settings
-    repository: KnowledgeRepository = field(default_factory=KnowledgeRepository)
     _dense_guard: GuardedDenseIndex | None = field(default=None, init=False)  # the current search's dense side
 
     @cached_property
-    def engine(self):  # type: ignore[no-untyped-def]
+    def repository(self) -> KnowledgeRepository:
+        from storage.knowledge_repository import KnowledgeRepository
+
+        return KnowledgeRepository()
+
+    @cached_property
+    def engine(self) -> Engine:
+        from storage.db import create_database_engine
+
         return create_database_engine(self.settings.database_url)
 
     @cached_property
-    def uow(self) -> UnitOfWork:
+    def engine_at_head(self) -> Engine:
+        """The engine once the schema is at head (upgraded first when it is not): for a Core-only reader, which
+        need not import the ORM (`coach quiz list`); `uow` is built on it."""
         from storage.schema import upgrade_to_head
 
         upgrade_to_head(self.engine)
-        return UnitOfWork(self.engine)
+        return self.engine
+
+    @cached_property
+    def uow(self) -> UnitOfWork:
+        from storage.db import UnitOfWork
+
+        return UnitOfWork(self.engine_at_head)
 
     @cached_property
     def tokenizer(self) -> Tokenizer:

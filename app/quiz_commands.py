@@ -8,13 +8,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.composition import Services
 from quizzes.competency import INSTRUMENTS
 from storage.db import utc_now
-from storage.quiz_repository import PublishedSet, QuizRepository
 
 if TYPE_CHECKING:
+    from app.composition import Services
     from quizzes.imported import ImportResult
+    from storage.quiz_listing import PublishedSet
+
+# `list` reads with one Core query on a plain connection (storage/quiz_listing.py): the ORM and the mapped models,
+# over half of its start-up, are imported by the other actions only (tests/storage/test_quiz_listing.py).
 
 
 def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
@@ -29,18 +32,11 @@ def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
         return 1 if failed else 0
     if action == "import":
         return import_quiz_file(args.file, services, fmt=args.format, publish=not args.dry_run, as_json=args.json)
-    repository = QuizRepository()
     if action == "list":
-        with services.uow.read() as session:
-            for s in repository.latest_versions(session, include_retired=True):
-                state = "已下线" if s.retired else "在用"
-                if not s.retired and s.mode == "certification" and not conforms(s):
-                    state = "不符合能力体系,不能开考"  # stored before the programme rule: republish it
-                print(
-                    f"{s.set_id}\tv{s.version}\t{s.level}\t{s.competency}\t{INSTRUMENTS[s.instrument]}\t{s.mode}\t"
-                    f"{state}\t{s.title}"
-                )
-        return 0
+        return list_quizzes(services)
+    from storage.quiz_repository import QuizRepository
+
+    repository = QuizRepository()
     if action == "retire":
         with services.uow.begin() as session:
             done = repository.retire(session, args.set_id, utc_now())
@@ -59,6 +55,23 @@ def cmd_quiz(args: argparse.Namespace, services: Services) -> int:
             session, learner_id=learner.learner_id, set_id=args.set_id, cycle=half_year_cycle(now), by=None, now=now
         )
     print(f"已允许 {learner.name} 在 {half_year_cycle(now)} 补考一次")
+    return 0
+
+
+def list_quizzes(services: Services) -> int:
+    """`coach quiz list`: every set's newest version, retired ones too, with its state."""
+    from storage.quiz_listing import latest_versions
+
+    with services.engine_at_head.connect() as connection:
+        published = latest_versions(connection, include_retired=True)
+    for s in published:
+        state = "已下线" if s.retired else "在用"
+        if not s.retired and s.mode == "certification" and not conforms(s):
+            state = "不符合能力体系,不能开考"  # stored before the programme rule: republish it
+        print(
+            f"{s.set_id}\tv{s.version}\t{s.level}\t{s.competency}\t{INSTRUMENTS[s.instrument]}\t{s.mode}\t"
+            f"{state}\t{s.title}"
+        )
     return 0
 
 
@@ -88,6 +101,8 @@ def import_quiz_file(path: Path, services: Services, *, fmt: str | None, publish
     if loaded.quiz is None:
         print("这个文件只包含题目,没有测验信息;请用 YAML(questions_from: 文件)或 Excel 模板发布", file=sys.stderr)
         return 1
+    from storage.quiz_repository import QuizRepository
+
     repository = QuizRepository()
     try:
         with services.uow.begin() as session:

@@ -9,10 +9,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# The ORM is imported when a unit of work is made: `coach quiz list` reads on a plain connection and never loads
+# it (storage/quiz_listing.py).
 
 log = logging.getLogger(__name__)
 WRITE_OPTION = "coach_write_transaction"
@@ -75,6 +81,8 @@ class UnitOfWork:
     """Opens a session per use case; `with uow.begin() as session:` commits once or rolls back."""
 
     def __init__(self, engine: Engine) -> None:
+        from sqlalchemy.orm import sessionmaker
+
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 

@@ -19,20 +19,7 @@ from storage.models import (
     QuizVersion,
     RetakeGrant,
 )
-
-
-@dataclass(frozen=True)
-class PublishedSet:
-    set_id: int
-    version_id: int
-    version: int
-    title: str
-    competency: str
-    instrument: str
-    level: str
-    mode: str
-    retired: bool
-    content: str
+from storage.quiz_listing import PublishedSet, latest_versions
 
 
 @dataclass(frozen=True)
@@ -115,20 +102,8 @@ class QuizRepository:
         return self._published(record, version)
 
     def latest_versions(self, session: Session, *, include_retired: bool = False) -> list[PublishedSet]:
-        newest = (
-            select(QuizVersion.quiz_set_id, func.max(QuizVersion.version).label("v"))
-            .group_by(QuizVersion.quiz_set_id)
-            .subquery()
-        )
-        query = (
-            select(QuizSetRecord, QuizVersion)
-            .join(newest, newest.c.quiz_set_id == QuizSetRecord.id)
-            .join(QuizVersion, (QuizVersion.quiz_set_id == QuizSetRecord.id) & (QuizVersion.version == newest.c.v))
-            .order_by(QuizSetRecord.competency, QuizSetRecord.level, QuizSetRecord.id)
-        )
-        if not include_retired:
-            query = query.where(QuizSetRecord.retired_at.is_(None))
-        return [self._published(r, v) for r, v in session.execute(query).tuples()]
+        """The newest version of each set: the Core query `coach quiz list` runs without the ORM."""
+        return latest_versions(session, include_retired=include_retired)
 
     def version(self, session: Session, version_id: int) -> PublishedSet | None:
         v = session.get(QuizVersion, version_id)
