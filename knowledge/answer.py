@@ -14,7 +14,15 @@ from knowledge.abstention import NOT_FOUND_TEXT, states_amount
 from knowledge.answer_units import Unit, passage_units
 from knowledge.question_types import amount_class, classify
 from knowledge.results import Passage, SearchResult
-from knowledge.span_selection import QueryShape, heading_bonus, on_topic, relevant_items, score_unit, shorten_item
+from knowledge.span_selection import (
+    QueryShape,
+    heading_bonus,
+    on_topic,
+    relevant_items,
+    score_unit,
+    shorten_item,
+    window_around,
+)
 
 COLLECTION_NAMES = {"cases": "案例库", "courses": "课程", "processes": "流程手册", "general": "综合"}
 NOT_FOUND_HINT = "可以换个说法再问,或者用 /ask 加上更具体的关键词。"
@@ -135,11 +143,11 @@ def _render(units: list[Unit], query: QueryShape, budget: int) -> str:
     for unit in units:
         cite = f"[{unit.passage + 1}]"
         if unit.is_list:
-            items = list(relevant_items(unit, query))
+            items = list(relevant_items(unit, query, left - len(cite)))
             block = [unit.text, *items] if unit.text else items
             if sum(len(x) + 1 for x in block) + len(cite) > left:
                 per_item = max((left - len(unit.text) - len(cite)) // max(len(items), 1) - 1, 12)
-                items = [shorten_item(item, per_item) for item in items]
+                items = [shorten_item(item, per_item, query) for item in items]
                 block = [unit.text, *items] if unit.text else items
             while block and sum(len(x) + 1 for x in block) + len(cite) > left and len(block) > 2:
                 block.pop()  # drop items only when shortening was not enough
@@ -149,7 +157,7 @@ def _render(units: list[Unit], query: QueryShape, budget: int) -> str:
         if len(text) + len(cite) > left:
             if lines:
                 break
-            text = text[: max(left - len(cite) - 1, 20)] + "…"
+            text = window_around(text, max(left - len(cite), 20), query)
         lines.append(text + cite)
         left -= len(text) + len(cite) + 1
     return "\n".join(lines)

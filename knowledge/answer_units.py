@@ -78,7 +78,7 @@ def _hard_windows(piece: str) -> list[str]:
 
 def passage_units(text: str, passage: int) -> list[Unit]:
     """The units of one stored passage, in reading order; a heading line carries the sentences under it."""
-    return _attach_to_headings(_raw_units(text, passage))
+    return _bare_headings_lead(_attach_to_headings(_raw_units(text, passage)))
 
 
 def _raw_units(text: str, passage: int) -> list[Unit]:
@@ -128,6 +128,33 @@ def _attach_to_headings(units: list[Unit]) -> list[Unit]:
             out.append(Unit(unit.passage, len(out), unit.text, unit.items))
             i += 1
     return out
+
+
+def _bare_headings_lead(units: list[Unit]) -> list[Unit]:
+    """A heading with nothing of its own under it (「二、绩效测评的关键维度」 right before a sub-heading or a
+    list) heads the unit after it, so the words naming the topic and the content that answers are one unit;
+    a list whose last item announces more (「(2)客户的总成本,包括:」) takes the sentence that says it."""
+    out: list[Unit] = []
+    i = 0
+    while i < len(units):
+        unit, after = units[i], units[i + 1] if i + 1 < len(units) else None
+        bare = not unit.is_list and is_heading_line(unit.text) and not _own_question(unit)
+        if bare and after is not None and not _asks(after) and len(after.full_text) <= HEADED_MAX:
+            out.append(Unit(unit.passage, len(out), unit.text, tuple(after.full_text.splitlines())))
+            i += 2
+            continue
+        if unit.is_list and is_lead_in(unit.items[-1]) and after is not None and not after.is_list:
+            out.append(Unit(unit.passage, len(out), unit.text, (*unit.items, after.text)))  # 「总成本,包括:」 + what
+            i += 2
+            continue
+        out.append(Unit(unit.passage, len(out), unit.text, unit.items))
+        i += 1
+    return out
+
+
+def _asks(unit: Unit) -> bool:
+    """The unit is, or is headed by, the document's own question."""
+    return bool(_own_question(unit)) or (len(unit.text) <= QUESTION_MAX and bool(_QUESTION_END.search(unit.text)))
 
 
 def _own_question(unit: Unit) -> str:

@@ -139,11 +139,15 @@ def heading_bonus(section: str, title: str, query: QueryShape) -> float:
     return 0.6 * overlap(section, query) + 0.2 * overlap(title, query)
 
 
-def relevant_items(unit: Unit, query: QueryShape) -> tuple[str, ...]:
-    """A long list asked for as such (which steps, what is X, how to) stays whole; a long table, or a list
-    asked about for one number or fact, keeps the items the question names (all of them when it names none)."""
+def relevant_items(unit: Unit, query: QueryShape, room: int | None = None) -> tuple[str, ...]:
+    """A list asked for as such (which steps, what is X, how to) stays whole; a long table, a list asked about
+    for a number, or one too long for the `room` left when the question asks for something else keeps the
+    items the question names (all of them when it names none): 「受啥影响」 shows all five influences that fit,
+    「那题阐述的是哪个问题」 the one line of a thirteen-line quiz that names it."""
     whole = query.kind.kinds & {Kind.LIST, Kind.DEFINITION, Kind.HOWTO} and not query.kind.wants_number
-    narrows = not whole or all(TABLE_ROW.match(item) for item in unit.items)
+    table = all(TABLE_ROW.match(item) for item in unit.items)
+    too_long = room is not None and len(unit.full_text) > room
+    narrows = table or query.kind.wants_number or (not whole and (room is None or too_long))
     if len(unit.items) <= TABLE_ROW_KEEP or not narrows:
         return unit.items
     scores = [overlap(item, query) for item in unit.items]
@@ -153,14 +157,37 @@ def relevant_items(unit: Unit, query: QueryShape) -> tuple[str, ...]:
     return tuple(item for item, s in zip(unit.items, scores, strict=True) if s >= best * 0.75)
 
 
-def shorten_item(item: str, limit: int) -> str:
-    """An item cut to its name (the text before its colon), else to `limit` characters."""
+def shorten_item(item: str, limit: int, query: QueryShape | None = None) -> str:
+    """An item cut to its name (the text before its colon), else to the `limit` characters around the
+    question's words (a slide flattened into one bullet holds the asked-for fact anywhere)."""
     if len(item) <= limit:
         return item
     named = ITEM_NAME.match(item)
     if named and len(named.group(1)) >= 4:
         return named.group(1).strip()
-    return item[: limit - 1] + "…"
+    return window_around(item, limit, query)
+
+
+_BREAK_AFTER = re.compile(r"[。!?;!?;,,、::\s]")
+
+
+def window_around(text: str, limit: int, query: QueryShape | None) -> str:
+    """At most `limit` characters of `text`, with 「…」 where it is cut: of the stretches starting at a break,
+    the one holding most of the question's words (the start when no query is given)."""
+    if len(text) <= limit:
+        return text
+    if query is None:
+        return text[: limit - 1] + "…"
+    width = limit - 2  # room for an ellipsis on both sides
+    starts = [0, *(m.end() for m in _BREAK_AFTER.finditer(text) if m.end() < len(text) - width // 2)]
+    scores = [overlap(text[start : start + width], query) for start in starts]
+    best = max(scores)
+    tied = [start for start, score in zip(starts, scores, strict=True) if score == best]
+    best_start = tied[len(tied) // 2]  # of equal stretches, the middle one: the words sit inside, not on an edge
+    if best_start == 0:
+        return text[: limit - 1] + "…"
+    end = best_start + width
+    return "…" + text[best_start:end].strip() + ("…" if end < len(text) else "")
 
 
 RERANK_SHARE = 0.5  # weight of the best unit's score (relative to the best one's) beside the search score
