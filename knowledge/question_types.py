@@ -118,7 +118,7 @@ class AmountClass:
 _DIGITS = r"\d+(?:\.\d+)?"
 _CN_NUMBER = r"[一二两三四五六七八九十百千半]+"
 _ASKS = r"(?:多少|几|多高|多大|多长|怎么算|是啥|是什么)"  # wording that asks for the amount itself
-_MONEY = r"(?:钱|费|价|工资|薪|月租|报价|收入|奖金|补贴)"
+_MONEY = r"(?:钱|费|(?<!评)价|工资|薪|月租|报价|收入|奖金|补贴)"  # 评价 is an evaluation, not a price
 _SCORE = r"(?:分数|分数线|及格|过线|满分|得分)"
 _TIME = r"(?:时限|期限|周期)"
 
@@ -143,7 +143,7 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
     ),
     AmountClass(
         "score",
-        _any("几分", "多少分", "扣几", _asked(_SCORE)),
+        _any("几分(?!钟)", "多少分(?!钟)", "扣几", _asked(_SCORE)),
         re.compile(rf"{_DIGITS}\s*分|{_DIGITS}\s*[/-]\s*{_DIGITS}|{_CN_NUMBER}分"),
         re.compile(rf"{_SCORE}|多少分|几分"),
     ),

@@ -90,6 +90,9 @@ def test_number_and_duration_questions_want_a_number() -> None:
         ("情境模拟测验多少分算等级2?", "score"),
         ("几分及格", "score"),
         ("满分多少分", "score"),
+        ("主管评价要多少分才算合格", "score"),  # 评价 holds 价 but asks for a score, not a price
+        ("客户评价高不高", None),
+        ("培训要几分钟", "unit:分钟"),  # minutes, not points
         ("晋级要多久?", "time"),
         ("晉級評審幾個月一次?", "time"),
         ("什么时候评审", "time"),
