@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from ingest.chinese_text import fold_for_search
 from knowledge.abstention import NOT_FOUND_TEXT, states_amount
 from knowledge.answer_units import Unit, passage_units
-from knowledge.question_types import amount_class, classify
+from knowledge.question_types import classify
 from knowledge.results import Passage, SearchResult
+from knowledge.slots import asked_about, asked_slot
 from knowledge.span_selection import (
     QueryShape,
     heading_bonus,
@@ -76,7 +77,7 @@ def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: i
     if not scored:
         return MobileAnswer(result.query, True, _opening(passages[0].text, budget) + "[1]", sources)
     if not _supplies_amount(result, passages):
-        return MobileAnswer(result.query, False, "", ())  # asked for an amount, and no passage states one
+        return MobileAnswer(result.query, False, "", ())  # asked for an amount or a slot no passage fills
     return MobileAnswer(result.query, True, _render(_choose(scored, budget, units), query, budget), sources)
 
 
@@ -106,12 +107,15 @@ def _scored_units(passages: Sequence[Passage], query: QueryShape, usable: Sequen
 
 
 def _supplies_amount(result: SearchResult, passages: Sequence[Passage]) -> bool:
-    """A question asking for money, a share, a score or a time needs a passage stating one by its key terms,
-    and that passage must name the things the question names."""
-    amount = amount_class(result.query)
+    """A question asking for money, a share, a score, a time — or a year, a company, a person, a place to get
+    something (`slots.asked_slot`) — needs a passage stating one by its key terms (by the fee or the event
+    it names, when it names one: `slots.asked_about`), and that passage must name the things the question
+    names."""
+    amount = asked_slot(result.query)
     if amount is None:
         return True
-    anchors = [t for t in result.key_terms if not amount.is_topic(t)]
+    about = asked_about(result.query, amount, result.query_terms)
+    anchors = list(about) or [t for t in result.key_terms if not amount.is_topic(t)]
     texts = [fold_for_search(f"{p.title}\n{p.section}\n{p.text}") for p in passages]
     naming = [p.text for p, text in zip(passages, texts, strict=True) if all(n in text for n in result.named)]
     return states_amount(amount, naming, anchors)  # 哈雷's 80 hours do not answer how long 迪斯尼 trains

@@ -1,0 +1,131 @@
+"""Near misses: the question names things the passage holds but asks for a slot it never fills (a year, a
+company, a person, a place to get something, a number of days, a wait, a rate, a fee). Passages are our own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from knowledge.answer import compose_answer
+from knowledge.results import Passage, SearchResult
+from knowledge.slots import asked_about, asked_slot
+
+
+def _found(question: str, terms: Sequence[str], text: str) -> bool:
+    passage = Passage("chunk-1", text, "业务手册", "", "手册.md", "processes", 5.0)
+    return compose_answer(SearchResult(question, False, (passage,), tuple(terms), tuple(terms))).found
+
+
+@pytest.mark.parametrize(
+    ("question", "slot"),
+    [
+        ("培训项目是哪年做的", "year"),
+        ("哪一年提出的这个理念", "year"),
+        ("流程重组请哪家咨询公司做的", "organisation"),
+        ("体检去哪家医院", "organisation"),
+        ("这句口号是哪位领导提出的", "person"),
+        ("这句话是谁提出的", "person"),
+        ("第一步是谁先发起的", None),  # a department answers it
+        ("申请表去哪下载", "place"),
+        ("模板在哪下载", "place"),
+        ("回款一般卡在哪", None),  # asks for a reason, not a place
+        ("规定几天内处理完", "days"),
+        ("要等多久才能提车", "duration"),
+        ("回访多久做一次", "time"),  # how often: 「每季度」 answers it
+        ("客户问开通要几天,咋答", None),  # asks what to say
+        ("理财产品收益率多少", "rate"),
+        ("报名费多少钱", "money"),
+    ],
+)
+def test_the_slot_a_question_asks_to_be_filled(question: str, slot: str | None) -> None:
+    found = asked_slot(question)
+    assert (found.name if found else None) == slot
+
+
+def _about(question: str, words: Sequence[str] = ()) -> tuple[str, ...]:
+    return asked_about(question, asked_slot(question), words)
+
+
+def test_the_fee_or_event_an_amount_must_stand_by() -> None:
+    assert _about("晋级考试的报名费多少钱") == ("名费",)
+    assert _about("寄到北京运费多少") == ("运费",)
+    assert _about("体验包免费用多少钱") == ()
+    assert _about("资费多少钱") == ()
+    assert _about("定制车要等多久才能提车", ("定制车", "等", "提车")) == ("提车",)
+    assert _about("多久会有结果", ("结果",)) == ()  # 「有结」 is no word of the question
+
+
+@pytest.mark.parametrize(
+    ("question", "terms", "unfilled", "filled"),
+    [
+        (
+            "客户经理培训项目是哪年做的",
+            ["客户经理", "培训项目"],
+            "客户经理培训项目最近两年一共做了六期。",
+            "客户经理培训项目于 2009 年启动,一共做了六期。",
+        ),
+        (
+            "流程重组请哪家咨询公司做的",
+            ["流程重组", "咨询"],
+            "流程重组由本地网牵头,各分公司配合,咨询电话统一受理。",
+            "流程重组请了华信咨询公司做诊断。",
+        ),
+        (
+            "服务口号是哪位领导提出的",
+            ["服务口号", "领导", "提出"],
+            "服务口号在总结会上形成,深刻总结了多年的做法,客户经理人人会背。",
+            "服务口号由董事长在年会上提出,客户经理人人会背。",
+        ),
+        (
+            "报销单模板去哪下载",
+            ["报销单", "模板", "下载"],
+            "报销单模板按帐务系统划分的科目填写,交财务审核。",
+            "报销单模板可以登录 OA 系统下载。",
+        ),
+        (
+            "投诉转给地市后几天内要处理完",
+            ["投诉", "地市", "处理"],
+            "投诉转给地市处理,明确时限;大约半年后投诉处理及时率提高。",
+            "投诉转给地市后 3 天内处理完,超时升级。",
+        ),
+        (
+            "欠费停机多久销户",
+            ["欠费", "停机", "销户"],
+            "欠费停机的客户名单每月汇总一次。",
+            "欠费停机满 3 个月仍未缴费的,予以销户。",
+        ),
+        (
+            "理财产品收益率多少",
+            ["理财产品", "收益率"],
+            "理财产品按客户的需求和特点设计,收益率随市场变化。",
+            "理财产品的年化收益率约 3.5%。",
+        ),
+        (
+            "晋级考试的报名费多少钱",
+            ["晋级", "考试"],
+            "晋级考试通过的客户经理基本工资 300 元起。",
+            "晋级考试报名费 50 元,考试当天交。",
+        ),
+        (
+            "定制车要等多久才能提车",
+            ["定制车", "提车"],
+            "为了定制车的质量,员工要接受 80 小时培训。提车前做一次检查。",
+            "定制车下单后等 6 周可以提车。",
+        ),
+    ],
+)
+def test_a_passage_that_leaves_the_slot_unfilled_is_not_an_answer(
+    question: str, terms: list[str], unfilled: str, filled: str
+) -> None:
+    assert not _found(question, terms, unfilled)
+    assert _found(question, terms, filled)
+
+
+def test_a_how_often_question_is_answered_by_a_frequency() -> None:
+    assert _found("满意度回访多久做一次", ["满意度", "回访"], "满意度回访每季度做一次,用电话或问卷。")
+
+
+def test_a_question_asking_what_to_say_needs_no_number_of_days() -> None:
+    advice = "客户问开通要几天时,没把握就说核实后回复,不要随口承诺开通时间。"
+    assert _found("客户问开通要几天,我没把握,咋答", ["开通", "把握"], advice)
