@@ -25,12 +25,14 @@ if TYPE_CHECKING:
     from knowledge.answer import ExtractiveAnswerer, MobileAnswer
     from knowledge.dense import DenseIndex
     from knowledge.dense_guard import GuardedDenseIndex
+    from knowledge.embeddings import RememberingEmbeddings
     from knowledge.fresh_search import FreshSearch
     from knowledge.lexical_store import LexicalIndexStore
     from knowledge.results import Passage, SearchResult
     from knowledge.search import KnowledgeSearch
     from knowledge.synthesis import GroundedSynthesizer
     from knowledge.tokenizer import Tokenizer
+    from knowledge.unit_similarity import UnitSimilarity
     from storage.db import UnitOfWork
     from storage.knowledge_repository import KnowledgeRepository
 
@@ -110,6 +112,14 @@ class Services:
         return create_embeddings(model=e.model, device=e.device, batch_size=e.batch_size)
 
     @cached_property
+    def query_embeddings(self) -> RememberingEmbeddings:
+        """The embedding model remembering the last questions' vectors: the dense search and the reply's unit
+        scorer (`knowledge.unit_similarity`) embed a question once."""
+        from knowledge.embeddings import RememberingEmbeddings
+
+        return RememberingEmbeddings(self.embeddings)
+
+    @cached_property
     def dense(self) -> DenseIndex | None:
         from knowledge.embeddings import model_slug
         from knowledge.vector_store import ChromaDenseIndex, open_chroma_client
@@ -119,7 +129,7 @@ class Services:
             return None
         client = open_chroma_client(mode=vs.mode, path=self.settings.chroma_dir, host=vs.host, port=vs.port)
         name = f"knowledge-{model_slug(self.settings.embedding.model)}"
-        index = ChromaDenseIndex(client=client, embeddings=self.embeddings, name=name, collections=COLLECTIONS)
+        index = ChromaDenseIndex(client=client, embeddings=self.query_embeddings, name=name, collections=COLLECTIONS)
         index.migrate_single_collection()  # a store written before the per-collection layout: moved, not re-embedded
         return index
 
@@ -136,7 +146,7 @@ class Services:
         when dense retrieval is on, the embedding model."""
         self.uow  # noqa: B018
         self.search  # noqa: B018
-        if self.settings.retrieval.dense_weight > 0 and self.dense is not None:
+        if (self.settings.retrieval.dense_weight > 0 and self.dense is not None) or self.unit_similarity is not None:
             self.embeddings.embed_query("预热")
 
     def ingest_pipeline(self) -> IngestPipeline:
@@ -160,19 +170,36 @@ class Services:
         self.fresh_search.invalidate()
 
     @cached_property
+    def unit_similarity(self) -> UnitSimilarity | None:
+        """The embedding model's similarity of a reply's candidate units to the question, when the dense side is
+        configured (`vector_store.mode` not off) and `answer.semantic_weight` > 0; None keeps replies lexical."""
+        if self.settings.vector_store.mode == "off" or self.settings.answer.semantic_weight <= 0:
+            return None
+        from knowledge.unit_similarity import EmbeddingUnitSimilarity
+
+        return EmbeddingUnitSimilarity(self.query_embeddings)
+
+    @cached_property
     def answerer(self) -> ExtractiveAnswerer | GroundedSynthesizer:
         """Extractive by default; an LLM grounded in the passages when configured (with fallback)."""
         from knowledge.answer import ExtractiveAnswerer
         from knowledge.synthesis import GroundedSynthesizer, build_openai_chat_model
 
         a = self.settings.answer
+        similarity, weight = self.unit_similarity, a.semantic_weight
         if not (a.llm_enabled and a.llm_base_url and a.llm_model):
-            return ExtractiveAnswerer(max_chars=a.max_chars)
+            return ExtractiveAnswerer(max_chars=a.max_chars, similarity=similarity, semantic_weight=weight)
         api_key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else "not-needed"
         model = build_openai_chat_model(
             base_url=a.llm_base_url, model=a.llm_model, api_key=api_key, timeout_seconds=a.llm_timeout_seconds
         )
-        return GroundedSynthesizer(model=model, timeout_seconds=a.llm_timeout_seconds, max_chars=a.max_chars)
+        return GroundedSynthesizer(
+            model=model,
+            timeout_seconds=a.llm_timeout_seconds,
+            max_chars=a.max_chars,
+            similarity=similarity,
+            semantic_weight=weight,
+        )
 
     def ask(self, question: str, *, collections: list[str] | None = None) -> MobileAnswer:
         """Search, then answer for a phone screen."""

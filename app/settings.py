@@ -73,6 +73,7 @@ class RetrievalSettings(_Section):
 
 class AnswerSettings(_Section):
     max_chars: int = Field(default=600, ge=100, le=4000)
+    semantic_weight: float = Field(default=0.5, ge=0.0, le=5.0)  # e5 unit similarity in replies (dense side on)
     llm_enabled: bool = False
     llm_base_url: str = ""
     llm_model: str = ""

@@ -24,6 +24,7 @@ from knowledge.span_selection import (
     shorten_item,
     window_around,
 )
+from knowledge.unit_similarity import SEMANTIC_WEIGHT, UnitSimilarity, combine
 
 COLLECTION_NAMES = {"cases": "案例库", "courses": "课程", "processes": "流程手册", "general": "综合"}
 NOT_FOUND_HINT = "可以换个说法再问,或者用 /ask 加上更具体的关键词。"
@@ -60,8 +61,18 @@ class MobileAnswer:
         return "\n".join([self.body, "", "来源:", *(s.label() for s in self.sources)])
 
 
-def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: int = 3) -> MobileAnswer:
-    """The spans of the best passages that answer the question, cited by number, under `max_chars`."""
+def compose_answer(
+    result: SearchResult,
+    *,
+    max_chars: int = 600,
+    max_sources: int = 3,
+    similarity: UnitSimilarity | None = None,
+    semantic_weight: float = SEMANTIC_WEIGHT,
+) -> MobileAnswer:
+    """The spans of the best passages that answer the question, cited by number, under `max_chars`.
+
+    `similarity` (the embedding model's, when one is configured) rescores the best lexical units by meaning
+    (`unit_similarity.combine`); without it the choice is the lexical scorer's alone."""
     if result.abstained or not result.passages:
         return MobileAnswer(result.query, False, "", ())
     passages = list(result.passages[:max_sources])
@@ -74,6 +85,8 @@ def compose_answer(result: SearchResult, *, max_chars: int = 600, max_sources: i
     )
     units = {(u.passage, u.order): u for rank, p in enumerate(passages) for u in passage_units(p.text, rank)}
     scored = _scored_units(passages, query, _naming(result, passages))
+    if similarity is not None and scored:
+        scored = _rescored(result.query, scored, passages, similarity, semantic_weight)
     if not scored:
         return MobileAnswer(result.query, True, _opening(passages[0].text, budget) + "[1]", sources)
     if not _supplies_amount(result, passages):
@@ -104,6 +117,21 @@ def _scored_units(passages: Sequence[Passage], query: QueryShape, usable: Sequen
                 if follower is not None and follower.is_list and not follower.text and not unit.is_list:
                     scored.append((score * 0.99, follower))  # a list right after a sentence continues it
     return sorted(scored, key=lambda su: (-su[0], su[1].passage, su[1].order))
+
+
+def _rescored(
+    question: str,
+    scored: list[tuple[float, Unit]],
+    passages: Sequence[Passage],
+    similarity: UnitSimilarity,
+    weight: float,
+) -> list[tuple[float, Unit]]:
+    """The scored units reordered by lexical score plus similarity in meaning (each unit embedded with its
+    document's title, as passages are)."""
+    texts = [(s, f"{passages[u.passage].title} {u.full_text}") for s, u in scored]
+    scores = combine(question, texts, similarity, weight=weight)
+    rescored = [(new, unit) for new, (_, unit) in zip(scores, scored, strict=True)]
+    return sorted(rescored, key=lambda su: (-su[0], su[1].passage, su[1].order))
 
 
 def _supplies_amount(result: SearchResult, passages: Sequence[Passage]) -> bool:
@@ -178,10 +206,17 @@ def _source(number: int, passage: Passage) -> SourceRef:
 
 
 class ExtractiveAnswerer:
-    """The default answerer: `compose_answer` with the configured length."""
+    """The default answerer: `compose_answer` with the configured length, and the embedding model's unit
+    similarity when the dense side is on."""
 
-    def __init__(self, *, max_chars: int) -> None:
+    def __init__(
+        self, *, max_chars: int, similarity: UnitSimilarity | None = None, semantic_weight: float = SEMANTIC_WEIGHT
+    ) -> None:
         self._max_chars = max_chars
+        self._similarity = similarity
+        self._weight = semantic_weight
 
     def answer(self, result: SearchResult) -> MobileAnswer:
-        return compose_answer(result, max_chars=self._max_chars)
+        return compose_answer(
+            result, max_chars=self._max_chars, similarity=self._similarity, semantic_weight=self._weight
+        )

@@ -16,6 +16,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from knowledge.answer import MobileAnswer, compose_answer
 from knowledge.results import SearchResult
+from knowledge.unit_similarity import SEMANTIC_WEIGHT, UnitSimilarity
 
 log = logging.getLogger(__name__)
 _CITATION = re.compile(r"\[(\d+)\]")
@@ -43,14 +44,26 @@ def build_prompt(result: SearchResult, *, limit: int, spans: str = "") -> list[S
 class GroundedSynthesizer:
     """Writes the mobile answer with a chat model; falls back to `compose_answer` on any doubt."""
 
-    def __init__(self, *, model: BaseChatModel, timeout_seconds: float, max_chars: int) -> None:
+    def __init__(
+        self,
+        *,
+        model: BaseChatModel,
+        timeout_seconds: float,
+        max_chars: int,
+        similarity: UnitSimilarity | None = None,
+        semantic_weight: float = SEMANTIC_WEIGHT,
+    ) -> None:
         self._model = model
+        self._similarity = similarity  # the extractive answer's unit scoring by meaning (dense side on)
+        self._semantic_weight = semantic_weight
         self._timeout = timeout_seconds
         self._max_chars = max_chars
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="llm")
 
     def answer(self, result: SearchResult) -> MobileAnswer:
-        extractive = compose_answer(result, max_chars=self._max_chars)
+        extractive = compose_answer(
+            result, max_chars=self._max_chars, similarity=self._similarity, semantic_weight=self._semantic_weight
+        )
         if not extractive.found:
             return extractive
         try:
