@@ -164,6 +164,7 @@ class Services:
             batch_passages=self.settings.ingest.batch_passages,
             time_zone=ZoneInfo(self.settings.app.time_zone),
             on_changed=self._forget_search,
+            unit_vectors=self.settings.answer.semantic_weight > 0,  # with the dense side on (`unit_similarity`)
         )
 
     def _forget_search(self) -> None:
@@ -176,8 +177,10 @@ class Services:
         if self.settings.vector_store.mode == "off" or self.settings.answer.semantic_weight <= 0:
             return None
         from knowledge.unit_similarity import EmbeddingUnitSimilarity
+        from knowledge.unit_vectors import StoredUnitVectors
 
-        return EmbeddingUnitSimilarity(self.query_embeddings)
+        store = StoredUnitVectors(self.uow, self.settings.embedding.model)  # written at ingest
+        return EmbeddingUnitSimilarity(self.query_embeddings, store=store)
 
     @cached_property
     def answerer(self) -> ExtractiveAnswerer | GroundedSynthesizer:

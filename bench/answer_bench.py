@@ -7,7 +7,11 @@ ingested data folder), searches each question of the given sets once, then times
                `embeddings.RememberingEmbeddings` hands the same vector to the unit scorer);
 - cold       — `compose_answer(result, similarity=…)` with an empty unit cache: the candidate units embedded in one
                batch, the question's vector remembered;
-- warm       — the same questions again: every unit vector cached (popular passages answer many questions).
+- warm       — the same questions again: every unit vector cached (popular passages answer many questions);
+- stored     — a fresh process: empty memory cache, every unit's vector stored at ingest (`knowledge.unit_vectors`),
+               read from the database; the replies are compared with the cold ones and the model calls counted.
+Before `stored`, it prints what ingest pays to embed and store every unit of every passage (`sync_unit_vectors`,
+all cores, as `coach ingest` does).
 
     PYTHONPATH=. python bench/answer_bench.py [--data DIR] [--sets bench/eval/bundled_dev.jsonl,...] [--limit N]
 """
@@ -32,6 +36,7 @@ from knowledge.answer import compose_answer  # noqa: E402
 from knowledge.embeddings import E5Embeddings, RememberingEmbeddings  # noqa: E402
 from knowledge.results import SearchResult  # noqa: E402
 from knowledge.unit_similarity import EmbeddingUnitSimilarity  # noqa: E402
+from knowledge.unit_vectors import StoredUnitVectors, sync_unit_vectors  # noqa: E402
 
 DEFAULT_SETS = "bench/eval/bundled_dev.jsonl,bench/eval/bundled_dev2.jsonl"
 
@@ -82,9 +87,33 @@ def main() -> None:
         print(f"{len(results)} answered questions of {len(questions)}")
         _percentiles("baseline", _timed(results, compose_answer))
         _percentiles("question", _timed(results, lambda r: remembering.embed_query(r.query)))
-        _percentiles("cold", _timed(results, lambda r: compose_answer(r, similarity=similarity)))
+        cold: list[object] = []
+        _percentiles("cold", _timed(results, lambda r: cold.append(compose_answer(r, similarity=similarity))))
         _percentiles("warm", _timed(results, lambda r: compose_answer(r, similarity=similarity)))
+        _stored(services, results, remembering, cold)
         _percentiles("baseline", _timed(results, compose_answer))
+
+
+def _stored(services: Services, results: list[SearchResult], remembering: RememberingEmbeddings, cold: list) -> None:
+    """Ingest's cost of embedding every unit, then replies in a "fresh process" reading the stored vectors."""
+    model = services.settings.embedding.model
+    start = time.perf_counter()
+    embedded, _ = sync_unit_vectors(services.uow, model, remembering.embed_documents)
+    seconds = time.perf_counter() - start
+    print(
+        f"ingest     {embedded} unit vectors embedded and stored in {seconds:.1f} s"
+        f" ({seconds / max(embedded, 1) * 1000:.1f} ms each)"
+    )
+    few = remembering.embed_few
+    calls: list[int] = []
+    remembering.embed_few = lambda texts: calls.append(len(texts)) or few(texts)  # type: ignore[method-assign]
+    similarity = EmbeddingUnitSimilarity(remembering, store=StoredUnitVectors(services.uow, model))
+    replies: list[object] = []
+    _percentiles("stored", _timed(results, lambda r: replies.append(compose_answer(r, similarity=similarity))))
+    same = sum(a == b for a, b in zip(replies, cold, strict=True))
+    print(
+        f"stored     {sum(calls)} units embedded at reply time; {same}/{len(cold)} replies identical to the cold ones"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@
   committed batch, reusing the stored vectors (keyed by model and the hash of the text embedded); when all are
   in, one transaction swaps the document in for its old version.
 
+When replies score their units by meaning (`unit_vectors`), every unit of every passage is embedded too (those not
+stored yet) and its vector stored in the same transaction as the passages (a large document's: with each batch).
+
 Either way the vectors go to the dense index just before the transaction that makes the passages searchable. If
 that transaction fails, only the ids this run added are deleted again: an id the index held before (another
 run's) stays. The old version's vectors are deleted after the commit.
@@ -25,9 +28,11 @@ from sqlalchemy.orm import Session
 from ingest.progress import PassageProgress
 from knowledge.dense import DenseDocument, DenseIndex, dense_text
 from knowledge.tokenizer import Tokenizer
+from knowledge.unit_vectors import passage_unit_texts, text_key, vector_bytes
 from storage.db import UnitOfWork, utc_now
 from storage.knowledge_repository import ChunkRecord, KnowledgeRepository
 from storage.staged_ingest_repository import StagedIngestRepository, StagedPassage
+from storage.unit_vector_repository import UnitVectorRepository
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,9 @@ class PreparedDocument:
         return dense_text(title=self.title, section=passage.section, text=passage.text)
 
 
+_Text = PreparedPassage | ChunkRecord  # a passage with its text
+
+
 def embedding_key(text: str) -> str:
     """What a cached vector is keyed by (with the model): the hash of the exact text embedded."""
     return hashlib.sha256(text.encode()).hexdigest()
@@ -73,6 +81,7 @@ class DocumentWriter:
         embeddings: Embeddings | None,
         embedding_model: str,
         batch_passages: int,
+        unit_vectors: bool = False,
     ) -> None:
         if dense is not None and (embeddings is None or not embedding_model):
             raise ValueError("a dense index needs the embeddings (and their model name) to embed passages with")
@@ -84,6 +93,8 @@ class DocumentWriter:
         self._embeddings = embeddings
         self._model = embedding_model
         self.batch = batch_passages
+        self._units = unit_vectors and dense is not None  # the reply's unit similarity is on
+        self._unit_repository = UnitVectorRepository()
 
     def write_together(self, collection: str, documents: Sequence[PreparedDocument]) -> None:
         """Small documents (a batch in all): one embedding call, one transaction."""
@@ -92,9 +103,11 @@ class DocumentWriter:
         if self._embeddings is not None and self._dense is not None:
             texts = [d.embedded_text(p) for d in documents for p in d.passages]
             vectors = np.asarray(self._embeddings.embed_documents(texts), dtype=np.float32)
+        units = self._unit_vectors([(d.title, d.passages) for d in documents])
         now = utc_now()
 
         def write(session: Session) -> None:
+            self._unit_repository.store(session, model=self._model, vectors=units)
             for d in documents:
                 self._staged.discard(session, collection=collection, source_path=d.source_path)
                 self._repository.replace_document(
@@ -129,7 +142,9 @@ class DocumentWriter:
             for start in range(0, len(todo), self.batch):
                 batch = [self._staged_passage(collection, document, p) for p in todo[start : start + self.batch]]
                 vectors = self._embed_uncached({p.embedding_key: document.embedded_text(p.chunk) for p in batch})
+                units = self._unit_vectors([(document.title, [p.chunk for p in batch])])
                 with self._uow.begin() as session:
+                    self._unit_repository.store(session, model=self._model, vectors=units)
                     self._staged.add_passages(session, staged_id=staged.staged_id, passages=batch)
                     self._staged.store_vectors(session, model=self._model, vectors=vectors)
                 progress.advance(len(batch))
@@ -184,6 +199,22 @@ class DocumentWriter:
             found.update(
                 (k, np.asarray(v, dtype=np.float32).tobytes()) for (k, _), v in zip(part, vectors, strict=True)
             )
+        return found
+
+    def _unit_vectors(self, passages: Sequence[tuple[str, Sequence[_Text]]]) -> dict[str, bytes]:
+        """Vectors (float32 bytes) of the units of these (title, passages) not stored yet, by text hash; {} when
+        replies do not score units by meaning."""
+        if not self._units or self._embeddings is None:
+            return {}
+        texts = {text_key(t): t for title, ps in passages for p in ps for t in passage_unit_texts(title, p.text)}
+        with self._uow.read() as session:
+            stored = self._unit_repository.vectors(session, model=self._model, keys=texts)
+        wanted = [(k, t) for k, t in texts.items() if k not in stored]
+        found: dict[str, bytes] = {}
+        for start in range(0, len(wanted), self.batch):
+            part = wanted[start : start + self.batch]
+            vectors = self._embeddings.embed_documents([t for _, t in part])
+            found.update((k, vector_bytes(v)) for (k, _), v in zip(part, vectors, strict=True))
         return found
 
     def _publish(

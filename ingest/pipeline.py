@@ -27,6 +27,7 @@ from ingest.quality import measure_passages
 from ingest.report import FileOutcome, IngestReport, Status, waiting_message
 from knowledge.dense import DenseDocument, DenseIndex, dense_text
 from knowledge.tokenizer import Tokenizer
+from knowledge.unit_vectors import sync_unit_vectors
 from storage.db import UnitOfWork
 from storage.ingest_lock import LockHolder, ingest_lock
 from storage.knowledge_repository import KnowledgeRepository
@@ -80,6 +81,7 @@ class IngestPipeline:
         batch_passages: int = BATCH_PASSAGES,
         time_zone: tzinfo = UTC,
         on_changed: Callable[[], None] = lambda: None,
+        unit_vectors: bool = False,
     ) -> None:
         self._uow = uow
         self._repository = repository
@@ -93,7 +95,11 @@ class IngestPipeline:
             embeddings=embeddings,
             embedding_model=embedding_model,
             batch_passages=batch_passages,
+            unit_vectors=unit_vectors,
         )
+        self._unit_vectors = unit_vectors and dense is not None
+        self._model = embedding_model
+        self._embeddings = embeddings
         self._chunk_chars = chunk_chars
         self._max_bytes = max_bytes
         self._zone = time_zone
@@ -148,6 +154,8 @@ class IngestPipeline:
         report.outcomes += [FileOutcome(path, "removed") for path in removed]
         with self._uow.begin() as session:
             self._staged.prune_vectors(session)
+        if self._unit_vectors and self._embeddings is not None:  # stale ones go, those of older passages come
+            sync_unit_vectors(self._uow, self._model, self._embeddings.embed_documents, batch=self._writer.batch)
         if changed or removed:
             self._on_changed()
         if self._dense is not None:  # repair what an earlier crash, or a run with the dense side off, left

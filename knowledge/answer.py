@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ingest.chinese_text import fold_for_search
 from knowledge.abstention import NOT_FOUND_TEXT, states_amount
-from knowledge.answer_units import Unit, passage_units
+from knowledge.answer_units import Unit, passage_units, unit_text
 from knowledge.question_types import classify
 from knowledge.results import Passage, SearchResult
 from knowledge.slots import asked_about, asked_slot
@@ -128,7 +128,7 @@ def _rescored(
 ) -> list[tuple[float, Unit]]:
     """The scored units reordered by lexical score plus similarity in meaning (each unit embedded with its
     document's title, as passages are)."""
-    texts = [(s, f"{passages[u.passage].title} {u.full_text}") for s, u in scored]
+    texts = [(s, unit_text(passages[u.passage].title, u)) for s, u in scored]
     scores = combine(question, texts, similarity, weight=weight)
     rescored = [(new, unit) for new, (_, unit) in zip(scores, scored, strict=True)]
     return sorted(rescored, key=lambda su: (-su[0], su[1].passage, su[1].order))

@@ -42,6 +42,12 @@ class Unit:
         return "\n".join([self.text, *self.items]) if self.text else "\n".join(self.items)
 
 
+def unit_text(title: str, unit: Unit) -> str:
+    """What a reply embeds for a unit (`unit_similarity`): its document's title and the unit, as passages are
+    embedded with theirs; ingest stores these texts' vectors (`unit_vectors`)."""
+    return f"{title} {unit.full_text}"
+
+
 def sentences(text: str) -> list[str]:
     """Sentences of a paragraph, each under `MAX_SENTENCE` characters where commas or spaces allow."""
     out: list[str] = []

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+MAX_PASSAGE_CHARS = 500  # characters of a passage's stored text a search shows (and a reply is made of)
+
 
 @dataclass(frozen=True)
 class Passage:

@@ -11,14 +11,13 @@ from knowledge.dense import DenseIndex
 from knowledge.fusion import fuse_scores
 from knowledge.lexical_index import LexicalIndex
 from knowledge.question_types import classify, focus_words
-from knowledge.results import Passage, SearchResult
+from knowledge.results import MAX_PASSAGE_CHARS, Passage, SearchResult
 from knowledge.span_selection import QueryShape, rerank_by_units
 from knowledge.tokenizer import Tokenizer
 from storage.db import UnitOfWork
 from storage.knowledge_repository import KnowledgeRepository
 
 log = logging.getLogger(__name__)
-MAX_PASSAGE_CHARS = 500
 ENTITY_PASSAGES = 3  # a thing the question names must be named by one of the passages a reply is made from
 RERANK_POOL = 10  # the best passages of the search that are reordered by how well their best unit answers
 

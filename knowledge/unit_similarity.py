@@ -6,8 +6,9 @@ configured, the candidate units' cosine similarity to the question, min-max norm
 is added to their lexical score normalised by the best: `score / best + weight × similarity`.
 
 `combine` is pure and takes the similarities as a callable, so `answer.compose_answer` imports no model;
-`EmbeddingUnitSimilarity` is that callable over a LangChain `Embeddings` (the e5 model the dense side uses),
-embedding the candidates of one question in one batch and remembering what it embedded.
+`EmbeddingUnitSimilarity` is that callable over a LangChain `Embeddings` (the e5 model the dense side uses):
+the candidates' vectors come from memory, then from those ingest stored (`unit_vectors`), and only the rest are
+embedded, in one batch, and stored.
 """
 
 from __future__ import annotations
@@ -56,15 +57,25 @@ class _Embeddings(Protocol):
     def embed_few(self, texts: list[str]) -> list[list[float]]: ...
 
 
+class UnitVectorStore(Protocol):
+    """Unit vectors kept across processes (`unit_vectors.StoredUnitVectors`): those found, by text."""
+
+    def get(self, texts: Sequence[str]) -> dict[str, list[float]]: ...
+
+    def put(self, vectors: dict[str, list[float]]) -> None: ...
+
+
 class EmbeddingUnitSimilarity:
     """`UnitSimilarity` over an embedding model with normalised vectors (e5: the dot product is the cosine).
 
     Unit vectors are kept by text (`cache` of them, least recently used dropped): the same popular passages
     answer many questions. `embeddings` is an `embeddings.RememberingEmbeddings`: the question's vector is the
-    one the dense search already computed, the units are embedded by the model's `embed_few` (one thread)."""
+    one the dense search already computed. A unit not in memory is read from `store` (ingest stored every unit's
+    vector: `knowledge.unit_vectors`), else embedded by the model's `embed_few` (one thread) and stored."""
 
-    def __init__(self, embeddings: _Embeddings, *, cache: int = 4096) -> None:
+    def __init__(self, embeddings: _Embeddings, *, cache: int = 4096, store: UnitVectorStore | None = None) -> None:
         self._embeddings = embeddings
+        self._store = store
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
         self._size = cache
         self._lock = threading.Lock()  # the chat answers several learners at once
@@ -82,8 +93,14 @@ class EmbeddingUnitSimilarity:
         with self._lock:
             vectors = {t: self._cache[t] for t in texts if t in self._cache}
         missing = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if missing and self._store is not None:
+            vectors.update(self._store.get(missing))
+            missing = [t for t in missing if t not in vectors]
         if missing:
-            vectors.update(zip(missing, self._embeddings.embed_few(missing), strict=True))
+            embedded = dict(zip(missing, self._embeddings.embed_few(missing), strict=True))
+            vectors.update(embedded)
+            if self._store is not None:
+                self._store.put(embedded)
         with self._lock:
             for text in texts:
                 self._cache[text] = vectors[text]

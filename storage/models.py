@@ -106,6 +106,18 @@ class EmbeddingVector(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, native order
 
 
+class UnitVector(Base):
+    """A reply unit's vector under one embedding model, keyed by the hash of the text the reply scorer embeds (the
+    document's title and the unit: `knowledge.unit_vectors`): written at ingest and by a reply that missed it, read
+    by every reply. Rows of no current unit are deleted after an ingest that changed something."""
+
+    __tablename__ = "unit_vectors"
+
+    model: Mapped[str] = mapped_column(String(255), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, native order
+
+
 class IngestLockHolder(Base):
     """Who holds a collection's ingest lock (the lock itself is a PostgreSQL advisory lock or a file lock):
     written by the holder when it gets the lock, shown to an ingest that has to wait."""

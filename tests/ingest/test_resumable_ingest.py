@@ -54,6 +54,8 @@ def _services(data_dir: Path, database_url: str = "") -> tuple[Services, Countin
         update={
             "ingest": settings.ingest.model_copy(update={"batch_passages": BATCH}),
             "storage": settings.storage.model_copy(update={"database_url": database_url}),
+            # passages only: the units' vectors a reply reads (`knowledge.unit_vectors`) would count here too
+            "answer": settings.answer.model_copy(update={"semantic_weight": 0.0}),
         }
     )
     services = Services(settings)

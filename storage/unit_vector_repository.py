@@ -1,0 +1,64 @@
+"""The stored vectors of reply units (`unit_vectors`), keyed by embedding model and the hash of the text embedded.
+
+The texts and what they mean are the knowledge side's (`knowledge.unit_vectors`); this reads and writes rows
+inside a session it is given and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.models import KnowledgeChunk, KnowledgeDocument, UnitVector
+
+PAGE = 500  # keys per IN (…) list
+
+
+class UnitVectorRepository:
+    def vectors(self, session: Session, *, model: str, keys: Iterable[str]) -> dict[str, bytes]:
+        """The stored vectors of these text hashes under the model (those there are)."""
+        wanted = sorted(set(keys))
+        found: dict[str, bytes] = {}
+        for start in range(0, len(wanted), PAGE):
+            rows = session.execute(
+                select(UnitVector.text_hash, UnitVector.vector).where(
+                    UnitVector.model == model, UnitVector.text_hash.in_(wanted[start : start + PAGE])
+                )
+            )
+            found.update((row.text_hash, row.vector) for row in rows)
+        return found
+
+    def store(self, session: Session, *, model: str, vectors: Mapping[str, bytes]) -> None:
+        """Store vectors by text hash; a hash already stored (the same text, from another document) is kept."""
+        rows = [{"model": model, "text_hash": key, "vector": value} for key, value in vectors.items()]
+        dialect = session.get_bind().dialect.name
+        builder = postgres_insert if dialect == "postgresql" else sqlite_insert
+        for start in range(0, len(rows), PAGE):
+            session.execute(builder(UnitVector).values(rows[start : start + PAGE]).on_conflict_do_nothing())
+
+    def passages(self, session: Session, *, batch: int = 2000) -> Iterator[tuple[str, str]]:
+        """(document title, passage text) of every stored passage."""
+        query = select(KnowledgeDocument.title, KnowledgeChunk.text).join(
+            KnowledgeDocument, KnowledgeChunk.document_id == KnowledgeDocument.id
+        )
+        for row in session.execute(query.execution_options(yield_per=batch)):
+            yield row.title, row.text
+
+    def prune(self, session: Session, *, model: str, keep: set[str]) -> int:
+        """Delete the vectors of other models and those whose hash is not in `keep`; how many were deleted."""
+        result = session.execute(delete(UnitVector).where(UnitVector.model != model))
+        deleted = int(getattr(result, "rowcount", 0) or 0)
+        hashes = session.scalars(select(UnitVector.text_hash).where(UnitVector.model == model))
+        stale = [k for k in hashes if k not in keep]
+        for start in range(0, len(stale), PAGE):
+            result = session.execute(
+                delete(UnitVector).where(
+                    UnitVector.model == model, UnitVector.text_hash.in_(stale[start : start + PAGE])
+                )
+            )
+            deleted += int(getattr(result, "rowcount", 0) or 0)
+        return deleted
