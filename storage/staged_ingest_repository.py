@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, literal, select
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage.hashed_vectors import read_vectors, store_new_vectors
 from storage.knowledge_repository import ChunkRecord, KnowledgeRepository
 from storage.models import EmbeddingVector, KnowledgeChunk, KnowledgeDocument, StagedChunk, StagedDocument
-
-PAGE = 500  # keys per IN (…) list
 
 
 @dataclass(frozen=True)
@@ -118,25 +115,11 @@ class StagedIngestRepository:
 
     def vectors(self, session: Session, *, model: str, keys: Iterable[str]) -> dict[str, bytes]:
         """The cached vectors of these text hashes under the model (those there are)."""
-        wanted = sorted(set(keys))
-        found: dict[str, bytes] = {}
-        for start in range(0, len(wanted), PAGE):
-            rows = session.execute(
-                select(EmbeddingVector.text_hash, EmbeddingVector.vector).where(
-                    EmbeddingVector.model == model, EmbeddingVector.text_hash.in_(wanted[start : start + PAGE])
-                )
-            )
-            found.update((row.text_hash, row.vector) for row in rows)
-        return found
+        return read_vectors(session, EmbeddingVector, model=model, keys=keys)
 
     def store_vectors(self, session: Session, *, model: str, vectors: Mapping[str, bytes]) -> None:
         """Cache vectors by text hash; a hash already cached (the same text, staged by another ingest) is kept."""
-        if not vectors:
-            return
-        rows = [{"model": model, "text_hash": key, "vector": value} for key, value in vectors.items()]
-        dialect = session.get_bind().dialect.name
-        builder = postgres_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(builder(EmbeddingVector).values(rows).on_conflict_do_nothing())
+        store_new_vectors(session, EmbeddingVector, model=model, vectors=vectors)
 
     def complete(self, session: Session, *, staged_id: int, now: datetime) -> None:
         """Swap the staged document in for the file's current version (if any): its passages become searchable,

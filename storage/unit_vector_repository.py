@@ -9,36 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage.hashed_vectors import PAGE, read_vectors, store_new_vectors
 from storage.models import KnowledgeChunk, KnowledgeDocument, UnitVector
-
-PAGE = 500  # keys per IN (…) list
 
 
 class UnitVectorRepository:
     def vectors(self, session: Session, *, model: str, keys: Iterable[str]) -> dict[str, bytes]:
         """The stored vectors of these text hashes under the model (those there are)."""
-        wanted = sorted(set(keys))
-        found: dict[str, bytes] = {}
-        for start in range(0, len(wanted), PAGE):
-            rows = session.execute(
-                select(UnitVector.text_hash, UnitVector.vector).where(
-                    UnitVector.model == model, UnitVector.text_hash.in_(wanted[start : start + PAGE])
-                )
-            )
-            found.update((row.text_hash, row.vector) for row in rows)
-        return found
+        return read_vectors(session, UnitVector, model=model, keys=keys)
 
     def store(self, session: Session, *, model: str, vectors: Mapping[str, bytes]) -> None:
         """Store vectors by text hash; a hash already stored (the same text, from another document) is kept."""
-        rows = [{"model": model, "text_hash": key, "vector": value} for key, value in vectors.items()]
-        dialect = session.get_bind().dialect.name
-        builder = postgres_insert if dialect == "postgresql" else sqlite_insert
-        for start in range(0, len(rows), PAGE):
-            session.execute(builder(UnitVector).values(rows[start : start + PAGE]).on_conflict_do_nothing())
+        store_new_vectors(session, UnitVector, model=model, vectors=vectors)
 
     def passages(self, session: Session, *, batch: int = 2000) -> Iterator[tuple[str, str]]:
         """(document title, passage text) of every stored passage."""
