@@ -46,8 +46,10 @@ def _toml(path: Path) -> dict[str, Any]:
 
 
 def _environment(model: type[BaseModel], environ: Mapping[str, str]) -> dict[str, Any]:
-    """The values the environment gives `model`'s fields; names compared without regard to case."""
-    env = {name.lower(): value for name, value in environ.items()}
+    """The values the environment gives `model`'s fields; names compared without regard to case. An empty
+    variable counts as unset: compose's `COACH_DATA_DIR: ${COACH_DATA_DIR}` with nothing exported must not put
+    the database in the working folder."""
+    env = {name.lower(): value for name, value in environ.items() if value != ""}
     values: dict[str, Any] = {}
     for name, field in model.model_fields.items():
         alias = field.validation_alias if isinstance(field.validation_alias, str) else None

@@ -46,6 +46,13 @@ def test_keyword_overrides_then_environment_then_toml_merging_sections_key_by_ke
     assert settings.data_dir == Path("/from/toml")
 
 
+def test_an_empty_variable_counts_as_unset(config, monkeypatch):
+    monkeypatch.setenv("COACH_DATA_DIR", "")
+    monkeypatch.setenv("COACH_RETRIEVAL__DEFAULT_K", "")
+    settings = load_settings(config_path=config('data_dir = "/from/toml"\n[retrieval]\ndefault_k = 3\n'))
+    assert settings.data_dir == Path("/from/toml") and settings.retrieval.default_k == 3
+
+
 def test_a_section_or_a_tuple_is_json_in_the_environment(config, monkeypatch):
     monkeypatch.setenv("COACH_RETRIEVAL", '{"default_k": 4, "candidates": 70}')
     monkeypatch.setenv("COACH_RETRIEVAL__CANDIDATES", "80")
