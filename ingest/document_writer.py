@@ -191,15 +191,7 @@ class DocumentWriter:
             return {}
         with self._uow.read() as session:
             cached = self._staged.vectors(session, model=self._model, keys=texts)
-        wanted = [(k, t) for k, t in texts.items() if k not in cached]
-        found: dict[str, bytes] = {}
-        for start in range(0, len(wanted), self.batch):
-            part = wanted[start : start + self.batch]
-            vectors = self._embeddings.embed_documents([t for _, t in part])
-            found.update(
-                (k, np.asarray(v, dtype=np.float32).tobytes()) for (k, _), v in zip(part, vectors, strict=True)
-            )
-        return found
+        return self._embed_in_batches([(k, t) for k, t in texts.items() if k not in cached])
 
     def _unit_vectors(self, passages: Sequence[tuple[str, Sequence[_Text]]]) -> dict[str, bytes]:
         """Vectors (float32 bytes) of the units of these (title, passages) not stored yet, by text hash; {} when
@@ -209,7 +201,11 @@ class DocumentWriter:
         texts = {text_key(t): t for title, ps in passages for p in ps for t in passage_unit_texts(title, p.text)}
         with self._uow.read() as session:
             stored = self._unit_repository.vectors(session, model=self._model, keys=texts)
-        wanted = [(k, t) for k, t in texts.items() if k not in stored]
+        return self._embed_in_batches([(k, t) for k, t in texts.items() if k not in stored])
+
+    def _embed_in_batches(self, wanted: Sequence[tuple[str, str]]) -> dict[str, bytes]:
+        """(key, text) pairs embedded a batch per model call, as float32 bytes by key."""
+        assert self._embeddings is not None
         found: dict[str, bytes] = {}
         for start in range(0, len(wanted), self.batch):
             part = wanted[start : start + self.batch]
