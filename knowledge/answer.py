@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ingest.chinese_text import fold_for_search
 from knowledge.abstention import NOT_FOUND_TEXT, states_amount
 from knowledge.answer_units import Unit, passage_units, unit_text
-from knowledge.question_types import classify
+from knowledge.question_types import classify, latin_terms
 from knowledge.results import Passage, SearchResult
 from knowledge.slots import asked_about, asked_slot
 from knowledge.span_selection import (
@@ -95,9 +95,11 @@ def compose_answer(
 
 
 def _naming(result: SearchResult, passages: Sequence[Passage]) -> list[bool]:
-    """Which passages name every thing the question names (all of them when none does)."""
+    """Which passages name every thing the question names — its named things and its Latin terms (「EDI」,
+    「SLA」: a course on 岗位模型 does not say what EDI's stages are) — all of them when none does."""
     texts = [fold_for_search(f"{p.title}\n{p.section}\n{p.text}") for p in passages]
-    naming = [all(n in text for n in result.named) for text in texts]
+    named = [*result.named, *latin_terms(result.query)]
+    naming = [all(n in text for n in named) for text in texts]
     return naming if any(naming) else [True] * len(passages)
 
 

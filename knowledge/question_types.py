@@ -184,3 +184,12 @@ def amount_class(question: str) -> AmountClass | None:
     if unit is not None and (named is None or (named.name == "time" and unit.group(1) not in ("年", "个月", "天"))):
         return _unit_class(unit.group(1))
     return named
+
+
+_LATIN_TERM = re.compile(r"(?<![a-z0-9])[a-z]{2,8}(?![a-z0-9])")
+
+
+def latin_terms(question: str) -> tuple[str, ...]:
+    """The question's Latin-letter terms, folded (「EDI模型」 → edi, 「BPR里SLA」 → bpr, sla): acronyms a learner
+    types name the thing asked about as precisely as a product name does."""
+    return tuple(dict.fromkeys(_LATIN_TERM.findall(fold_for_search(question))))

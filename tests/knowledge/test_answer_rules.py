@@ -8,7 +8,7 @@ import pytest
 
 from knowledge.abstention import missing_entities, states_amount
 from knowledge.answer import compose_answer
-from knowledge.question_types import AmountClass, amount_class
+from knowledge.question_types import AmountClass, amount_class, latin_terms
 from knowledge.results import Passage, SearchResult
 from knowledge.tokenizer import Tokenizer
 
@@ -169,3 +169,21 @@ def test_the_reply_is_made_of_the_passages_naming_what_the_question_names() -> N
     assert answer.found
     assert "哈雷" not in answer.body
     assert "迪斯尼" in answer.body and answer.body.rstrip().endswith("[2]")
+
+
+POSTS = "岗位模型分三个阶段:售前阶段、售中阶段、售后阶段,每个阶段的模型各不相同。"
+EDI = "运用EDI模型优化业务流程:评估研究、设计部署、实施优化。"
+
+
+def test_a_latin_term_in_the_question_must_be_named_by_the_passage_quoted() -> None:
+    # 「EDI」 names the thing asked about as a product name does: the best-scoring passage on 「模型」「三个阶段」
+    # that never says EDI does not answer; the one that does is quoted.
+    terms = ("edi", "模型", "三个", "阶段")
+    result = SearchResult("EDI模型是哪三个阶段", False, (passage(POSTS), passage(EDI, number=2)), terms, terms)
+    answer = compose_answer(result)
+    assert "实施优化" in answer.body and "售前阶段" not in answer.body
+
+
+def test_latin_terms_are_read_folded() -> None:
+    assert latin_terms("BPR里前后端签SLA干嘛") == ("bpr", "sla")
+    assert latin_terms("ＫＰＩ咋算,5G专线") == ("kpi",)
