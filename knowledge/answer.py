@@ -95,11 +95,17 @@ def compose_answer(
 
 
 def _naming(result: SearchResult, passages: Sequence[Passage]) -> list[bool]:
-    """Which passages name every thing the question names — its named things and its Latin terms (「EDI」,
-    「SLA」: a course on 岗位模型 does not say what EDI's stages are) — all of them when none does."""
+    """Which passages name every thing the question names (all of them when none does). A Latin term
+    (「EDI」, 「SLA」: a course on 岗位模型 does not say what EDI's stages are) may be named anywhere in the
+    passage's document as retrieved: a BPR case's chunk need not repeat 「BPR」."""
     texts = [fold_for_search(f"{p.title}\n{p.section}\n{p.text}") for p in passages]
-    named = [*result.named, *latin_terms(result.query)]
-    naming = [all(n in text for n in named) for text in texts]
+    retrieved = [(p.source, fold_for_search(f"{p.title}\n{p.section}\n{p.text}")) for p in result.passages]
+    latin = latin_terms(result.query)
+    naming = [
+        all(n in text for n in result.named)
+        and all(any(t in other for source, other in retrieved if source == p.source) for t in latin)
+        for p, text in zip(passages, texts, strict=True)
+    ]
     return naming if any(naming) else [True] * len(passages)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -179,9 +180,20 @@ def test_a_latin_term_in_the_question_must_be_named_by_the_passage_quoted() -> N
     # 「EDI」 names the thing asked about as a product name does: the best-scoring passage on 「模型」「三个阶段」
     # that never says EDI does not answer; the one that does is quoted.
     terms = ("edi", "模型", "三个", "阶段")
-    result = SearchResult("EDI模型是哪三个阶段", False, (passage(POSTS), passage(EDI, number=2)), terms, terms)
+    posts = replace(passage(POSTS), source="岗位模型.md")
+    result = SearchResult("EDI模型是哪三个阶段", False, (posts, passage(EDI, number=2)), terms, terms)
     answer = compose_answer(result)
     assert "实施优化" in answer.body and "售前阶段" not in answer.body
+
+
+def test_a_latin_term_may_be_named_by_another_chunk_of_the_same_document() -> None:
+    # A BPR case's chunk need not repeat 「BPR」: the case's other chunk retrieved names it.
+    terms = ("bpr", "营销", "能力", "方法")
+    method = replace(passage("应用六步分析法提高大客户经理的营销能力。"), source="电信案例.txt")
+    named = replace(passage("BPR 的核心是流程重组。", number=2), source="电信案例.txt")
+    other = replace(passage("营销能力靠培训提升,方法因人而异。", number=3), source="培训.txt")
+    answer = compose_answer(SearchResult("BPR里提升营销能力用的啥方法", False, (method, named, other), terms, terms))
+    assert "六步分析法" in answer.body
 
 
 def test_latin_terms_are_read_folded() -> None:
