@@ -91,13 +91,57 @@ def _raw_units(text: str, passage: int) -> list[Unit]:
     units: list[Unit] = []
     for block in parse_blocks(text.splitlines()):
         if isinstance(block, Paragraph):
-            for sentence in sentences(block.text):
-                units.append(Unit(passage, len(units), sentence))
+            for lead, items in _semicolon_lists(sentences(block.text)):
+                units.append(Unit(passage, len(units), lead, items))
         elif isinstance(block, ListBlock):
             units.append(Unit(passage, len(units), block.lead_in, block.items))
         elif isinstance(block, Table):
             units.append(Unit(passage, len(units), block.lead_in, tuple(render_table_rows(block))))
     return units
+
+
+_SEMICOLON_END = re.compile(r"[;;]$")
+SEMICOLON_ITEM_MAX = 80  # a sentence longer than this ending in 「;」 is a clause, not a list item
+
+
+def _semicolon_lists(texts: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """Sentences as (text, items): a run of two or more short sentences ending in 「;」 (and the one that
+    closes the run) is one list — 「经营理念之一:给游客以欢乐;经营理念之二:营造欢乐氛围;…」 names five
+    items, not five sentences — under the sentence before it when that one ends in a colon."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    i = 0
+    while i < len(texts):
+        j = i
+        while j < len(texts) and len(texts[j]) <= SEMICOLON_ITEM_MAX and _SEMICOLON_END.search(texts[j]):
+            j += 1
+        if j - i >= 2:
+            end = j + 1 if j < len(texts) and len(texts[j]) <= SEMICOLON_ITEM_MAX else j
+            lead = out.pop()[0] if out and not out[-1][1] and is_lead_in(out[-1][0]) else ""
+            items = list(texts[i:end])
+            if not lead:
+                lead, items[0] = _lead_riding_on(items[0], items[1])
+            out.append((lead, tuple(items)))
+            i = end
+        else:
+            out.append((texts[i], ()))
+            i += 1
+    return out
+
+
+def _lead_riding_on(first: str, second: str) -> tuple[str, str]:
+    """(lead-in, item) of a list's first sentence: 「理念如下:理念之一:给游客以欢乐;」 holds one colon more than
+    the items after it, so the text up to its first colon is the lead-in."""
+    parts = _COLON.split(first, maxsplit=1)
+    if len(parts) == 3 and parts[2] and _colons(parts[2]) >= _colons(second):
+        return parts[0] + parts[1], parts[2]
+    return "", first
+
+
+_COLON = re.compile(r"([:\uff1a])")
+
+
+def _colons(text: str) -> int:
+    return len(_COLON.findall(text))
 
 
 def is_heading_line(text: str) -> bool:

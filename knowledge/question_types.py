@@ -31,7 +31,7 @@ def _any(*alternatives: str) -> re.Pattern[str]:
 _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.DURATION, _any("多久", "多长时间", "多少天", "几天", "几个月", "几年", "多少年", "哪年", "什么时候", "何时")),
     (Kind.DURATION, _any("几点", "期限", "时限", "周期", "频率", "多长", "每(?:隔)?(?:多|几)", "一年几次", "几次")),
-    (Kind.NUMBER, _any("多少", "几[道题分个人档级%项条成倍]", "几$", "百分之", "比例", "占比", "权重", "比重")),
+    (Kind.NUMBER, _any("多少", "几[道题分个人档级%成倍]", "几$", "百分之", "比例", "占比", "权重", "比重")),
     (Kind.NUMBER, _any("分数", "分数线", "扣几", "多少钱", "多大", "几成")),
     (Kind.LIST, _any("哪些", "哪几", "几个阶段", "几步", "步骤", "流程是", "流程有", "有什么要求", "有啥要求")),
     (Kind.LIST, _any("条件", "原则")),
@@ -45,6 +45,11 @@ _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.YESNO, _any("能不能", "可不可以", "可以不", "是不是", "是否", "能否", "行不行", "会不会", "要不要")),
     (Kind.YESNO, _any("有没有")),
     (Kind.YESNO, _any(r"[吗嘛]\s*[??]?$")),
+)
+
+
+_LISTED_NOUN = re.compile(
+    r"(?:啥|什么|哪些)(?:样的|不一样的|不同的)?(?:好处|特点|作用|功能|优势|区别|不同|特征|职责|内容|措施)"
 )
 
 
@@ -64,8 +69,10 @@ def classify(question: str) -> QuestionType:
     """Every kind the question's wording asks for (empty when it shows none: a bare topic)."""
     text = fold_for_search(question).strip()
     kinds = {kind for kind, pattern in _PATTERNS if pattern.search(text)}
-    if re.search(r"多少(?:种|类|个方面|个步骤|步|个阶段|阶段)|几(?:种|类|步|个阶段|个方面)", text):
+    if re.search(r"多少(?:种|类|个方面|个步骤|步|个阶段|阶段)|几(?:种|类|步|条|点|项|个阶段|个方面)", text):
         kinds.add(Kind.LIST)  # "how many stages" is answered by naming them
+    if _LISTED_NOUN.search(text):
+        kinds.add(Kind.LIST)  # 「有啥好处」「啥特点」 asks for the benefits, the traits: a list
     return QuestionType(frozenset(kinds))
 
 

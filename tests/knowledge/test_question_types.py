@@ -68,7 +68,17 @@ def test_a_question_may_ask_for_two_things() -> None:
     assert {L, D} <= kinds
 
 
-@pytest.mark.parametrize("question", ["投诉处理有啥要求", "谈判有几种风格", "谈判分多少个阶段"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "投诉处理有啥要求",
+        "谈判有几种风格",
+        "谈判分多少个阶段",
+        "那几条经营理念是啥",
+        "上线能带来啥好处",
+        "有啥不一样的特点",
+    ],
+)
 def test_counting_and_colloquial_list_questions(question: str) -> None:
     assert classify(question).wants(L)
 
@@ -193,3 +203,10 @@ def test_a_generic_how_names_no_action() -> None:
 def test_a_price_named_as_context_asks_for_no_number() -> None:
     assert not classify("客户说我们的价格比竞争对手高,谈判时我该怎么让步?").wants_number
     assert classify("这个套餐价格是多少").wants_number
+
+
+def test_how_many_rules_asks_to_name_them_not_for_a_number() -> None:
+    # 「几条」「几项」 are answered by the items; narrowing the list to the item naming the question's words
+    # (as a number question does) showed one rule of five.
+    assert not classify("那几条经营理念是啥").wants_number
+    assert classify("考核扣几分").wants_number

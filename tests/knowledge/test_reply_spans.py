@@ -85,3 +85,26 @@ def test_a_list_item_announcing_more_takes_the_sentence_that_says_it() -> None:
     question = "客户总成本包括哪些"
     answer = compose_answer(_result(question, {"总成本": 4.0, "包括": 1.0}, text))
     assert "时间、精力" in answer.body
+
+
+# Items separated by 「;」 inside one paragraph: an enumeration, as the scraped course writes its five ideas.
+IDEAS = (
+    "以客户为中心的经营理念,背景是经济全球化,竞争越来越激烈。乐园的经营理念如下:"
+    "经营理念之一:给游客以欢乐; 经营理念之二:营造欢乐氛围; 经营理念之三:把握游客需求; "
+    "经营理念之四:提高员工素质; 经营理念之五:完善服务系统。"
+)
+
+
+def test_sentences_ending_in_semicolons_are_one_list_under_their_colon_lead_in() -> None:
+    units = passage_units(IDEAS, 0)
+    listed = [u for u in units if u.is_list]
+    assert len(listed) == 1
+    assert listed[0].text == "乐园的经营理念如下:"
+    assert listed[0].items[0].startswith("经营理念之一") and listed[0].items[-1] == "经营理念之五:完善服务系统。"
+    assert not [u for u in passage_units("先做准备;再去拜访。然后总结。", 0) if u.is_list]  # one 「;」 is a clause
+
+
+def test_a_list_question_gets_every_semicolon_item() -> None:
+    words = {"经营": 2.0, "理念": 2.0, "乐园": 3.0}
+    answer = compose_answer(_result("乐园那几条经营理念是啥", words, IDEAS))
+    assert "把握游客需求" in answer.body and "完善服务系统" in answer.body
