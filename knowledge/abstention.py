@@ -20,6 +20,7 @@ from knowledge.question_types import AmountClass
 
 NOT_FOUND_TEXT = "资料库里没有找到可靠的答案。"
 _SENTENCE_BREAK = re.compile(r"[。!?!?\n]")
+_ITEM_START = re.compile(r"(?<![\d.])\d{1,2}、|[((]\d{1,2}[))]")  # 「说明: 1、有专业职称的…」 starts another item
 AMOUNT_REACH = 40  # characters either side of a key term within which the asked-for amount must stand
 SHORT_LEAD_IN = 40  # a list item is read with its lead-in when the lead-in is this short
 
@@ -53,16 +54,19 @@ def missing_entities(question: str, entities: Iterable[str], passages: Sequence[
     return tuple(e for e in named if not any(e in t for t in texts))
 
 
-def states_amount(amount: AmountClass, passages: Iterable[str], anchors: Sequence[str]) -> bool:
+def states_amount(
+    amount: AmountClass, passages: Iterable[str], anchors: Sequence[str], *, others: re.Pattern[str] | None = None
+) -> bool:
     """Does a passage state an amount of the asked kind in the same sentence or line as one of the question's
-    key terms, within `AMOUNT_REACH` characters of it? With no key term the index knows, the question is not
-    about these documents."""
+    key terms, within `AMOUNT_REACH` characters of it — and not past one of `others` (another pay item the
+    question does not name: the 20 元 after 「补贴、绩效工资…年功工资满一年」 are the 年功工资's)? With no key term
+    the index knows, the question is not about these documents."""
     for passage in passages:
         folded = fold_for_search(_items_with_lead_ins(passage))
         for anchor in anchors:
             start = folded.find(anchor)
             while start >= 0:
-                if amount.stated.search(_sentence_around(folded, start, len(anchor))):
+                if amount.stated.search(_sentence_around(folded, start, len(anchor), others)):
                     return True
                 start = folded.find(anchor, start + 1)
     return False
@@ -81,10 +85,14 @@ def _items_with_lead_ins(text: str) -> str:
     return "\n".join(lines)
 
 
-def _sentence_around(text: str, start: int, length: int) -> str:
-    """The text around a match up to `AMOUNT_REACH` characters either side, not past a sentence or line end."""
+def _sentence_around(text: str, start: int, length: int, others: re.Pattern[str] | None = None) -> str:
+    """The text around a match up to `AMOUNT_REACH` characters either side, not past a sentence or line end
+    (nor past one of `others`)."""
     left = text[max(start - AMOUNT_REACH, 0) : start]
     right = text[start + length : start + length + AMOUNT_REACH]
-    left = _SENTENCE_BREAK.split(left)[-1]
-    right = _SENTENCE_BREAK.split(right)[0]
+    left = _ITEM_START.split(_SENTENCE_BREAK.split(left)[-1])[-1]
+    right = _ITEM_START.split(_SENTENCE_BREAK.split(right)[0])[0]
+    if others is not None:
+        left = others.split(left)[-1]
+        right = others.split(right)[0]
     return left + text[start : start + length] + right

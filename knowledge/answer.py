@@ -14,7 +14,7 @@ from knowledge.abstention import NOT_FOUND_TEXT, states_amount
 from knowledge.answer_units import Unit, passage_units, unit_text
 from knowledge.question_types import classify, latin_terms
 from knowledge.results import Passage, SearchResult
-from knowledge.slots import asked_about, asked_slot
+from knowledge.slots import asked_about, asked_slot, other_pay_items
 from knowledge.span_selection import (
     QueryShape,
     heading_bonus,
@@ -154,7 +154,8 @@ def _supplies_amount(result: SearchResult, passages: Sequence[Passage]) -> bool:
     anchors = list(about) or [t for t in result.key_terms if not amount.is_topic(t)]
     texts = [fold_for_search(f"{p.title}\n{p.section}\n{p.text}") for p in passages]
     naming = [p.text for p, text in zip(passages, texts, strict=True) if all(n in text for n in result.named)]
-    return states_amount(amount, naming, anchors)  # 哈雷's 80 hours do not answer how long 迪斯尼 trains
+    others = other_pay_items(result.query, amount)
+    return states_amount(amount, naming, anchors, others=others)  # 哈雷's 80 hours do not answer how long 迪斯尼 trains
 
 
 def _choose(scored: list[tuple[float, Unit]], budget: int, units: dict[tuple[int, int], Unit]) -> list[Unit]:

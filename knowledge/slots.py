@@ -122,3 +122,17 @@ def asked_about(question: str, slot: AmountClass | None, words: Sequence[str]) -
         events = [w for m in _UNTIL.finditer(text) for w in words if len(w) > 1 and m.group(1).startswith(w)]
         return tuple(events[:1])
     return ()
+
+
+# The items of a pay: an amount beside one the question does not name is that item's (「职业技能鉴定补贴多少钱」
+# is not answered by the 20 元 of the 年功工资 listed after it).
+PAY_ITEMS = ("工资", "补贴", "津贴", "奖金", "薪酬", "底薪", "提成", "绩效")
+
+
+def other_pay_items(question: str, slot: AmountClass | None) -> re.Pattern[str] | None:
+    """For a money question naming a pay item, the other pay items, where the amount's context ends."""
+    text = fold_for_search(question)
+    if slot is None or slot.name != "money" or not any(item in text for item in PAY_ITEMS):
+        return None
+    others = [item for item in PAY_ITEMS if item not in text]
+    return re.compile("|".join(others)) if others else None

@@ -11,6 +11,7 @@ from knowledge.abstention import missing_entities, states_amount
 from knowledge.answer import compose_answer
 from knowledge.question_types import AmountClass, amount_class, latin_terms
 from knowledge.results import Passage, SearchResult
+from knowledge.slots import other_pay_items
 from knowledge.tokenizer import Tokenizer
 
 PROMOTION = (
@@ -199,3 +200,25 @@ def test_a_latin_term_may_be_named_by_another_chunk_of_the_same_document() -> No
 def test_latin_terms_are_read_folded() -> None:
     assert latin_terms("BPR里前后端签SLA干嘛") == ("bpr", "sla")
     assert latin_terms("ＫＰＩ咋算,5G专线") == ("kpi",)
+
+
+PAY = "客户经理薪酬由年功工资、基本工资、职业技能鉴定补贴、绩效工资构成 级别 初级 中级 高级 年功工资满一年:20元"
+PAY_NOTE = "基本工资 高级 550 600 650 说明: 1、有专业职称的客户经理,依据职业技能鉴定级别配发补贴。"
+
+
+def test_an_amount_beside_another_pay_item_is_not_the_asked_one() -> None:
+    question = "职业技能鉴定补贴每个月发多少钱"
+    money, others = _amount(question), other_pay_items(question, _amount(question))
+    assert not states_amount(money, [PAY], ["职业技能"], others=others)  # the 20 元 are the 年功工资's
+    assert states_amount(money, ["职业技能鉴定补贴:每月 50 元"], ["职业技能"], others=others)
+    assert other_pay_items("年功工资一年加多少钱", _amount("年功工资一年加多少钱")) is not None
+    assert states_amount(_amount("年功工资一年加多少钱"), [PAY], ["年功"], others=None)
+
+
+def test_a_numbered_item_starts_a_new_context_for_the_amount() -> None:
+    # The pay row's numbers end before 「1、」: the note after it names the 补贴 but no amount of it.
+    assert not states_amount(_amount("职业技能鉴定补贴多少钱"), [PAY_NOTE], ["职业技能"])
+
+
+def test_a_question_naming_no_pay_item_has_no_others() -> None:
+    assert other_pay_items("来电提醒月租多少钱", _amount("来电提醒月租多少钱")) is None
