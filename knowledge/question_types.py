@@ -175,7 +175,8 @@ TIME_OF_DAY = AmountClass("clock", _any("几点"), re.compile(r"\d{1,2}\s*[::]\s
 def _unit_class(unit: str) -> AmountClass:
     """「多少兆」「几个课时」: the question names its unit, so a passage must state a number in that unit."""
     return AmountClass(
-        f"unit:{unit}", re.compile(rf"(?:多少|几)(?:个)?{unit}"), re.compile(rf"(?:{_DIGITS}|{_CN_NUMBER})\s*{unit}")
+        f"unit:{unit}", re.compile(rf"(?:多少|几)(?:个)?{unit}"),
+        re.compile(rf"(?:{_DIGITS}|{_CN_NUMBER})\s*(?:个\s*)?{unit}"),  # 「60 个网点」 for 「多少个网点」
     )
 
 

@@ -107,6 +107,10 @@ def asked_slot(question: str) -> AmountClass | None:
 _FEE = re.compile(r"([\u3400-\u9fff])(?<![免消花浪资收付缴交经])费(?!用)")
 # 「要等多久才能提车」「多久能复机」 ask how long until an event; 80 hours of training are not that wait.
 _UNTIL = re.compile(r"多久(?:才能|才可以|才会|就能|后能|后可以|能|可以|会)([\u3400-\u9fff]{2,6})")
+# 「几天内必须答复」 asks by when the reply is due; 4 hours of repair time beside 「投诉」 are not that deadline.
+_WITHIN = re.compile(
+    r"(?:几天|多少天|几个工作日|多少个工作日)(?:之内|以内|内)?(?:必须|需要|应该|要|得|需|应|就|能)*([\u3400-\u9fff]{2,6})"
+)
 
 
 def asked_about(question: str, slot: AmountClass | None, words: Sequence[str]) -> tuple[str, ...]:
@@ -118,8 +122,9 @@ def asked_about(question: str, slot: AmountClass | None, words: Sequence[str]) -
     text = fold_for_search(question)
     if slot.name == "money":
         return tuple(f"{m.group(1)}费" for m in _FEE.finditer(text))
-    if slot.name == "duration":
-        events = [w for m in _UNTIL.finditer(text) for w in words if len(w) > 1 and m.group(1).startswith(w)]
+    if slot.name in ("duration", "days"):
+        pattern = _UNTIL if slot.name == "duration" else _WITHIN
+        events = [w for m in pattern.finditer(text) for w in words if len(w) > 1 and m.group(1).startswith(w)]
         return tuple(events[:1])
     return ()
 

@@ -129,3 +129,19 @@ def test_a_how_often_question_is_answered_by_a_frequency() -> None:
 def test_a_question_asking_what_to_say_needs_no_number_of_days() -> None:
     advice = "客户问开通要几天时,没把握就说核实后回复,不要随口承诺开通时间。"
     assert _found("客户问开通要几天,我没把握,咋答", ["开通", "把握"], advice)
+
+
+def test_a_deadline_in_days_must_stand_by_what_is_due() -> None:
+    # 「几天内必须答复」: the days must be the reply's; the 4 hours of repair beside 「投诉」 are another deadline.
+    assert _about("投诉受理后几天内必须答复客户", ("投诉", "受理", "答复", "客户")) == ("答复",)
+    terms = ["投诉", "受理", "答复", "客户"]
+    steps = "1. 受理:记录客户诉求;\n2. 答复:给客户明确结论。\n修复时限 4 小时,避免客户再次投诉。"
+    assert not _found("投诉受理后几天内必须答复客户", terms, steps)
+    assert _found("投诉受理后几天内必须答复客户", terms, "受理后 3 个工作日内答复客户,给出明确结论。")
+
+
+def test_a_count_with_its_measure_word_states_the_unit_asked() -> None:
+    # 「多少个网点」 is answered by 「60 个网点」: the measure word may stand between number and unit.
+    terms = ["甲行", "网点"]
+    assert _found("甲行一共多少个网点", terms, "甲行在全市有 60 个网点,通过专线互联。")
+    assert not _found("甲行一共多少个网点", terms, "甲行的网点都通过专线互联。")
