@@ -20,7 +20,9 @@ from knowledge.question_types import NUMERIC, AmountClass, Kind, QuestionType, a
 from knowledge.results import Passage
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-_OUTLINE = re.compile(r"第[一二三四五六七八九十]部分|分[两二三四五六]部分|本课程|本章|目\s*录|以下几个方面|如下")
+_OUTLINE = re.compile(
+    r"先讲|再讲|第[一二三四五六七八九十]部分|分[两二三四五六]部分|本课程|本章|目\s*录|以下几个方面|如下"
+)
 _REASON = re.compile(r"因为|由于|原因|所以|因此|为了|是因|导致|在于")
 _DEFINES = re.compile(r"是|指|即|叫|称为|就是|定义|:|:")
 _ADVICE = re.compile(r"要|应|先|再|可以|不要|别|不|必须|务必|尽量|避免|注意|建议")
@@ -30,6 +32,8 @@ TABLE_ROW = re.compile(rf"^- [^:{ROW_FIELD_SEP}]+:[^{ROW_FIELD_SEP}]*{ROW_FIELD_
 FOCUS_FACTOR = 1.5  # a unit naming what the question asks to be named or counted (「几种身份」: 五个角色)
 COUNTED_FACTOR = 4.0  # … and counts it (「分为五个角色」 for 「分几种身份」)
 _COUNTED = r"(?:\d+|[一二两三四五六七八九十]+)\s*(?:种|个|类|条|项|步|点|门|级|大|方面|位|家|份|样)?\s*{}"
+HEADING_WEIGHT = 1.0  # a heading's words count for every unit under it as if the unit said them
+TITLE_WEIGHT = 0.2
 TABLE_ROW_KEEP = 4  # a list or table longer than this keeps only the items the question names
 
 
@@ -136,7 +140,7 @@ def score_unit(unit: Unit, query: QueryShape, heading_bonus: float, *, on_topic:
 
 def heading_bonus(section: str, title: str, query: QueryShape) -> float:
     """A heading that names the question's subject makes every unit under it more likely the answer."""
-    return 0.6 * overlap(section, query) + 0.2 * overlap(title, query)
+    return HEADING_WEIGHT * overlap(section, query) + TITLE_WEIGHT * overlap(title, query)
 
 
 def relevant_items(unit: Unit, query: QueryShape, room: int | None = None) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from knowledge.answer import compose_answer
 from knowledge.answer_units import passage_units
-from knowledge.question_types import classify
+from knowledge.question_types import Kind, classify
 from knowledge.results import Passage, SearchResult
 from knowledge.span_selection import QueryShape, relevant_items, window_around
 
@@ -108,3 +108,31 @@ def test_a_list_question_gets_every_semicolon_item() -> None:
     words = {"经营": 2.0, "理念": 2.0, "乐园": 3.0}
     answer = compose_answer(_result("乐园那几条经营理念是啥", words, IDEAS))
     assert "把握游客需求" in answer.body and "完善服务系统" in answer.body
+
+
+def test_the_list_under_the_heading_that_names_it_beats_the_intro_that_mentions_it() -> None:
+    # 「8 个关键时刻都有啥」: the course intro names the eight moments in passing; the section they head lists them.
+    intro = Passage(
+        "chunk-1",
+        "课程先讲谈判的核心是什么,再讲谈判过程里的 8 个关键时刻,然后给出成功模式。",
+        "初级谈判课",
+        "课程定位",
+        "谈判.md",
+        "courses",
+        1.0,
+    )
+    moments = Passage(
+        "chunk-2",
+        "下面是一种常用划分:\n1. 开场寒暄;\n2. 确认需求;\n3. 第一次报价;\n4. 出现僵局;\n5. 捕捉成交信号;",
+        "初级谈判课",
+        "8 个关键时刻",
+        "谈判.md",
+        "courses",
+        0.9,
+    )
+    words = {"谈判": 1.0, "过程": 2.0, "关键": 2.0, "时刻": 2.0, "关键时刻": 4.0}
+    question = "谈判过程里那8个关键时刻都有啥"
+    result = SearchResult(question, False, (intro, moments), tuple(words), tuple(words), words, {})
+    assert classify(result.query).wants(Kind.LIST)
+    answer = compose_answer(result)
+    assert "捕捉成交信号" in answer.body
