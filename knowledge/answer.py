@@ -31,6 +31,7 @@ NOT_FOUND_HINT = "可以换个说法再问,或者用 /ask 加上更具体的关�
 KEY_SENTENCE_SHARE = 0.6  # a unit joins the answer when it scores at least this share of the best one
 MAX_KEY_UNITS = 3
 SHORT_SENTENCE = 60  # a best sentence shorter than this brings the sentence after it
+OTHER_PASSAGE_SHARE = 0.3  # … and each passage not quoted yet its best unit above this share, if it fits
 ANSWER_TARGET = 380  # characters of reply body that further units may fill (the best unit may take more)
 
 
@@ -160,7 +161,8 @@ def _supplies_amount(result: SearchResult, passages: Sequence[Passage]) -> bool:
 
 def _choose(scored: list[tuple[float, Unit]], budget: int, units: dict[tuple[int, int], Unit]) -> list[Unit]:
     """The best unit (a short sentence with the one after it: 「零投诉就是满意」 needs its why), then others
-    close to it in score while they fit the target length."""
+    close to it in score while they fit the target length, then the best unit of each passage not quoted yet
+    while it fits: the answer is often in the second or third passage, whose best unit scores lower."""
     best_score, best = scored[0]
     chosen = [best]
     follower = units.get((best.passage, best.order + 1))
@@ -175,6 +177,13 @@ def _choose(scored: list[tuple[float, Unit]], budget: int, units: dict[tuple[int
             continue
         chosen.append(unit)
         used += len(unit.full_text)
+    for passage in range(max(u.passage for _, u in scored) + 1):
+        if any(u.passage == passage for u in chosen):
+            continue
+        score, unit = next((su for su in scored if su[1].passage == passage), (0.0, best))
+        if score >= best_score * OTHER_PASSAGE_SHARE and used + len(unit.full_text) <= target:
+            chosen.append(unit)  # a passage not yet quoted: its best unit, while the reply has room
+            used += len(unit.full_text)
     return [best, *sorted(chosen[1:], key=lambda u: (u.passage, u.order))]
 
 

@@ -136,3 +136,22 @@ def test_the_list_under_the_heading_that_names_it_beats_the_intro_that_mentions_
     assert classify(result.query).wants(Kind.LIST)
     answer = compose_answer(result)
     assert "捕捉成交信号" in answer.body
+
+
+def test_a_passage_not_yet_quoted_brings_its_best_unit_when_there_is_room() -> None:
+    # 「为啥要多往合作上引」: the first passage's list names 集团客户 and 谈判 most; the reason is the second's.
+    traits = Passage(
+        "chunk-1",
+        "和个人客户相比,集团客户谈判有几个明显不同:\n- 决策人多;\n- 周期长;\n- 是长期合作,谈崩影响多年。",
+        "初级谈判课",
+        "集团客户谈判的特点",
+        "初级.md",
+        "courses",
+        1.0,
+    )
+    said = "集团客户是长期关系,属于重复博弈,合作的收益更大。"
+    reason = Passage("chunk-2", said, "中级谈判课", "化竞争为合作", "中级.md", "courses", 0.9)
+    words = {"集团客户": 3.0, "谈判": 2.0, "合作": 2.0, "引": 1.0}
+    question = "为啥跟集团客户谈判要多往合作上引"
+    answer = compose_answer(SearchResult(question, False, (traits, reason), tuple(words), tuple(words), words, {}))
+    assert "决策人多" in answer.body and "合作的收益更大" in answer.body
