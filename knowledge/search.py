@@ -19,7 +19,8 @@ from storage.knowledge_repository import KnowledgeRepository
 
 log = logging.getLogger(__name__)
 ENTITY_PASSAGES = 3  # a thing the question names must be named by one of the passages a reply is made from
-RERANK_POOL = 10  # the best passages of the search that are reordered by how well their best unit answers
+RERANK_POOL = 15  # the best passages of the search that are reordered by how well their best unit answers (10 left
+# the answer at search rank 11-15 out of reach: the fact is often in a passage whose words are scattered slide text)
 
 
 @dataclass(frozen=True)
