@@ -51,3 +51,9 @@ def test_colloquial_filler_is_no_key_word_and_百分百_reaches_100_percent() ->
     terms = Tokenizer().query_terms("没有投诉就算客户百分百满意,这么看对不对")
     assert not {"就算", "这么", "对不对"} & set(terms.key_words)
     assert "100%" in terms.expansions
+
+
+def test_taiwan_软体_and_colloquial_底薪_reach_the_documents_words() -> None:
+    # OpenCC folds 軟體 to 软体, not to the mainland 软件 the documents use; 底薪 is what they call 基本工资
+    assert "软件" in Tokenizer().query_terms("銷售助理打算學哪些設計軟體").expansions
+    assert "基本工资" in Tokenizer().query_terms("中级客户经理B档底薪多少钱").expansions
