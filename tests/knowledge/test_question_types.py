@@ -77,6 +77,8 @@ def test_a_question_may_ask_for_two_things() -> None:
         "那几条经营理念是啥",
         "上线能带来啥好处",
         "有啥不一样的特点",
+        "8个关键时刻,最后两个是啥",  # a place in a list is read off the list
+        "晋级第三步是什么",
     ],
 )
 def test_counting_and_colloquial_list_questions(question: str) -> None:
