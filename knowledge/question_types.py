@@ -128,7 +128,8 @@ _CN_NUMBER = r"[一二两三四五六七八九十百千半]+"
 _ASKS = r"(?:多少|几|多高|多大|多长|怎么算|是啥|是什么)"  # wording that asks for the amount itself
 _MONEY = r"(?:钱|费|(?<!评)价|工资|薪|月租|报价|收入|奖金|补贴)"  # 评价 is an evaluation, not a price
 _SCORE = r"(?:分数|分数线|及格|过线|满分|得分)"
-_TIME = r"(?:时限|期限|周期)"
+_TIME = r"(?:时限|期限|周期|限时|时长)"
+_SIZE = r"(?:容量|空间|带宽|网速|速率)"
 
 
 def _asked(topic: str) -> str:
@@ -149,11 +150,28 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
         _any("比例", "占比", "百分之几", "权重", "比重", "几成"),
         re.compile(rf"{_DIGITS}\s*%|百分之|{_CN_NUMBER}成"),
     ),
-    AmountClass(
-        "score",
-        _any("几分(?!钟)", "多少分(?!钟)", "扣几", _asked(_SCORE)),
-        re.compile(rf"{_DIGITS}\s*分|{_DIGITS}\s*[/-]\s*{_DIGITS}|{_CN_NUMBER}分"),
+    AmountClass(  # 「分数怎么算」「工资咋算」 ask for a formula (or the number it comes to)
+        "formula",
+        _any("怎么算", "咋算", "如何计算", "怎么计算", "计算公式"),
+        re.compile(rf"得分\s*[=:]|=[^=。\n]{{0,40}}[×*/÷]|{_DIGITS}\s*(?:分|%|元)"),
+    ),
+    AmountClass(  # 「扣几分」 asks for a change of score: 「扣 2 分」 answers it, and only such a change does
+        "score change",
+        _any("[扣减加]几分(?!钟)", "[扣减加]多少分(?!钟)", "扣几", "扣多少"),
+        re.compile(rf"[扣减加]\s*{_DIGITS}\s*分|[扣减加]\s*{_CN_NUMBER}分"),
         re.compile(rf"{_SCORE}|多少分|几分"),
+    ),
+    AmountClass(  # 「目标多少分」「及格多少分」 ask for a level: 「扣 2 分」 is no level
+        "score",
+        _any("几分(?!钟)", "多少分(?!钟)", _asked(_SCORE)),
+        re.compile(rf"(?<![扣减加\s\d.])\s*{_DIGITS}\s*分|{_DIGITS}\s*[/-]\s*{_DIGITS}|(?<![扣减加]){_CN_NUMBER}分"),
+        re.compile(rf"{_SCORE}|多少分|几分"),
+    ),
+    AmountClass(  # 「网盘多大容量」「带宽多少」: a size in its unit
+        "size",
+        _any(_asked(_SIZE)),
+        re.compile(rf"{_DIGITS}\s*(?:g|m|k|t|gb|mb|kb|tb|兆|千兆|百兆|mbps|gbps|m/s)(?![a-z])"),
+        re.compile(_SIZE),
     ),
     AmountClass(
         "time",

@@ -145,3 +145,26 @@ def test_a_count_with_its_measure_word_states_the_unit_asked() -> None:
     terms = ["甲行", "网点"]
     assert _found("甲行一共多少个网点", terms, "甲行在全市有 60 个网点,通过专线互联。")
     assert not _found("甲行一共多少个网点", terms, "甲行的网点都通过专线互联。")
+
+
+def test_a_deduction_is_no_target_score() -> None:
+    # 「目标定的多少分」 asks for a level; 「每有一次投诉扣 2 分」 is a change of score, which answers 「扣几分」.
+    terms = ["满意度", "目标"]
+    rule = "客户满意度:由各中心抽查打分,每有一次投诉扣 2 分。"
+    assert not _found("客户满意度目标定的多少分", terms, rule)
+    assert _found("客户满意度目标定的多少分", terms, "客户满意度的目标是 90 分,低于 80 分要整改。")
+    assert _found("满意度一次投诉扣几分", ["满意度", "投诉"], rule)
+
+
+def test_how_a_score_is_computed_is_answered_by_its_formula() -> None:
+    formula = "集团客户 ARPU 增长率:得分 = (当月 ARPU 值 - 上月 ARPU 值) / 上月 ARPU 值 × 权重。"
+    assert _found("集团客户ARPU这项KPI分数怎么算", ["集团客户", "arpu"], formula)
+    assert not _found("集团客户ARPU这项KPI分数怎么算", ["集团客户", "arpu"], "集团客户 ARPU 是考核指标之一。")
+
+
+def test_a_size_and_a_time_limit_must_be_stated() -> None:
+    assert not _found("139说客的网盘能存多大容量", ["说客", "网盘"], "139说客的网盘可以存照片和通讯录。")
+    assert _found("139说客的网盘能存多大容量", ["说客", "网盘"], "139说客的网盘免费容量 2G,可以存照片。")
+    test = "知识测验:80 题,分数线 45 / 55 / 75。"
+    assert not _found("知识测验考试限时多长", ["知识", "测验", "考试"], test)
+    assert _found("知识测验考试限时多长", ["知识", "测验", "考试"], "知识测验 80 题,考试限时 60 分钟。")
