@@ -208,7 +208,9 @@ def amount_class(question: str) -> AmountClass | None:
         return TIME_OF_DAY
     named = next((a for a in AMOUNT_CLASSES if a.cue.search(text)), None)
     unit = _HOW_MANY_UNIT.search(text)
-    if unit is not None and (named is None or (named.name == "time" and unit.group(1) not in ("年", "个月", "天"))):
+    if unit is not None and (
+        named is None or named.name == "size" or (named.name == "time" and unit.group(1) not in ("年", "个月", "天"))
+    ):  # the unit the question names is the more precise: 「带宽多少兆」
         return _unit_class(unit.group(1))
     return named
 
