@@ -32,7 +32,7 @@ KEY_SENTENCE_SHARE = 0.6  # a unit joins the answer when it scores at least this
 MAX_KEY_UNITS = 3
 SHORT_SENTENCE = 60  # a best sentence shorter than this brings the sentence after it
 OTHER_PASSAGE_SHARE = 0.3  # … and each passage not quoted yet its best unit above this share, if it fits
-ANSWER_TARGET = 380  # characters of reply body that further units may fill (the best unit may take more)
+ANSWER_TARGET = 360  # characters of reply body that further units may fill (the best unit may take more)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-MAX_PASSAGE_CHARS = 500  # characters of a passage's stored text a search shows (and a reply is made of)
+# Characters of a passage's stored text a search shows (and a reply is made of): the longest passage the chunker
+# writes at the default chunk_chars (a list stretches to ingest.chunking.LIST_STRETCH × 300), so none loses its end.
+MAX_PASSAGE_CHARS = 600
 
 
 @dataclass(frozen=True)

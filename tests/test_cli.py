@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from knowledge.results import MAX_PASSAGE_CHARS
 
 CONTENT = Path(__file__).resolve().parent.parent / "content" / "knowledge"
 
@@ -47,7 +48,7 @@ def test_search_json_contract(knowledge_dir, capsys):
     first = payload["passages"][0]
     assert set(first) == {"text", "title", "source", "collection", "score"}
     assert "50%" in first["text"] and first["source"] == "晋级.md" and first["collection"] == "processes"
-    assert len(first["text"]) <= 500
+    assert len(first["text"]) <= MAX_PASSAGE_CHARS
     scores = [p["score"] for p in payload["passages"]]
     assert scores == sorted(scores, reverse=True)
 

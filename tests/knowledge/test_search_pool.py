@@ -8,6 +8,8 @@ from contextlib import contextmanager
 import pytest
 
 import knowledge.search as search_module
+from app.settings import RetrievalSettings
+from ingest.chunking import LIST_STRETCH
 from knowledge.abstention import AbstentionPolicy
 from knowledge.lexical_index import IndexedPassage, LexicalIndex
 from knowledge.results import Passage
@@ -58,3 +60,14 @@ def test_the_unit_rerank_can_lift_a_passage_from_search_rank_12(monkeypatch: pyt
     result = search.search("晋级考核", k=5)
     assert seen == [15]
     assert result.passages[0].chunk_id == "c11"
+
+
+def test_a_passage_as_long_as_the_chunker_writes_is_shown_whole() -> None:
+    # A list stretched past chunk_chars (up to LIST_STRETCH × chunk_chars = 600) kept its last sentence, 「原因在于
+    # 总部结款不按时」, behind a 500-character cut: the search found the passage, the reply could not quote it.
+    longest = int(LIST_STRETCH * RetrievalSettings().chunk_chars)
+    text = "销售助理的工作计划:\n" + "".join(f"{i}、强化销售方面的学问,提高客户服务技巧;\n" for i in range(1, 25))
+    text = text[: longest - 30] + "回款率不理想,原因在于总部结款不按时。"
+    assert 500 < len(text) <= longest
+    result = _search([text, "别的段落讲客户服务。"]).search("回款率不理想原因", k=2)
+    assert result.passages[0].text == text
