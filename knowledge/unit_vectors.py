@@ -74,10 +74,11 @@ class StoredUnitVectors:
 def sync_unit_vectors(
     uow: UnitOfWork, model: str, embed: Callable[[list[str]], list[list[float]]], *, batch: int = 200
 ) -> tuple[int, int]:
-    """Make the stored vectors those of the stored passages' units: embed the missing ones (passages stored before
-    unit vectors were, or by a run that stopped) and delete those of no unit (replaced or removed documents,
-    another model). (embedded, deleted). A concurrent ingest's new vectors may be deleted: replies then embed
-    and store them again."""
+    """Make the stored vectors those of the stored and staged passages' units: embed the missing ones (passages
+    stored before unit vectors were, or by a run that stopped) and delete those of no unit (replaced or removed
+    documents, another model). A staged passage's units count: a large document's resume reuses them.
+    (embedded, deleted). A concurrent ingest's new vectors may be deleted: replies then embed and store them
+    again."""
     repository = UnitVectorRepository()
     with uow.read() as session:
         units = (t for title, text in repository.passages(session) for t in passage_unit_texts(title, text))

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.hashed_vectors import PAGE, read_vectors, store_new_vectors
-from storage.models import KnowledgeChunk, KnowledgeDocument, UnitVector
+from storage.models import KnowledgeChunk, KnowledgeDocument, StagedChunk, StagedDocument, UnitVector
 
 
 class UnitVectorRepository:
@@ -25,12 +25,17 @@ class UnitVectorRepository:
         store_new_vectors(session, UnitVector, model=model, vectors=vectors)
 
     def passages(self, session: Session, *, batch: int = 2000) -> Iterator[tuple[str, str]]:
-        """(document title, passage text) of every stored passage."""
-        query = select(KnowledgeDocument.title, KnowledgeChunk.text).join(
+        """(document title, passage text) of every stored passage and of every staged one (a large document's
+        committed batches, swapped in whole later: their units were stored with each batch, for the resume)."""
+        stored = select(KnowledgeDocument.title, KnowledgeChunk.text).join(
             KnowledgeDocument, KnowledgeChunk.document_id == KnowledgeDocument.id
         )
-        for row in session.execute(query.execution_options(yield_per=batch)):
-            yield row.title, row.text
+        staged = select(StagedDocument.title, StagedChunk.text).join(
+            StagedDocument, StagedChunk.staged_document_id == StagedDocument.id
+        )
+        for query in (stored, staged):
+            for row in session.execute(query.execution_options(yield_per=batch)):
+                yield row.title, row.text
 
     def prune(self, session: Session, *, model: str, keep: set[str]) -> int:
         """Delete the vectors of other models and those whose hash is not in `keep`; how many were deleted."""

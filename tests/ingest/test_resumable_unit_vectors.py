@@ -1,0 +1,111 @@
+"""Reply unit vectors on the resumable large-document path (a document over `ingest.batch_passages`, committed a
+batch at a time into staging tables and swapped in whole): after a stopped run is resumed, every unit of every
+stored passage has its vector stored, and a fresh process replies without embedding anything.
+
+Real SQLite and Chroma; a deterministic fake model counting every text it embeds (the real one is slow and its
+vectors do not matter here)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from langchain_core.embeddings import Embeddings
+from sqlalchemy import select
+
+from app.composition import Services
+from knowledge.unit_vectors import passage_unit_texts, text_key
+from storage.models import KnowledgeChunk, KnowledgeDocument, UnitVector
+from tests.conftest import make_settings
+from tests.support.generated_documents import marker, write_long_markdown
+
+SECTIONS, BATCH = 40, 8
+
+
+class CountingModel(Embeddings):
+    """Unit vectors from the text's hash; counts the texts embedded, stops (Ctrl-C) when asked for `stop_at`."""
+
+    def __init__(self, stop_at: str | None = None) -> None:
+        self.documents: list[str] = []
+        self.few: list[str] = []
+        self.queries = 0
+        self.stop_at = stop_at
+
+    @staticmethod
+    def _vector(text: str) -> list[float]:
+        seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+        v = np.random.default_rng(seed).standard_normal(16).astype(np.float32)
+        return (v / np.linalg.norm(v)).tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if self.stop_at is not None and any(self.stop_at in t for t in texts):
+            raise KeyboardInterrupt  # an operator's Ctrl-C mid-document
+        self.documents.extend(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_few(self, texts: list[str]) -> list[list[float]]:
+        self.few.extend(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        self.queries += 1
+        return self._vector("query: " + text)
+
+
+def _services(data_dir: Path, model: CountingModel) -> Services:
+    settings = make_settings(data_dir, refresh_seconds=0.0)
+    settings = settings.model_copy(
+        update={
+            "ingest": settings.ingest.model_copy(update={"batch_passages": BATCH}),
+            "vector_store": settings.vector_store.model_copy(update={"mode": "embedded"}),
+        }
+    )
+    assert settings.answer.semantic_weight > 0  # replies score units by meaning: their vectors are stored
+    services = Services(settings)
+    services.embeddings = model  # type: ignore[misc] — before the dense index and the similarity are built
+    return services
+
+
+def _missing_units(services: Services) -> set[str]:
+    """Units of stored passages (every collection) without a stored vector."""
+    with services.uow.read() as session:
+        rows = session.execute(select(KnowledgeDocument.title, KnowledgeChunk.text).join(KnowledgeDocument)).all()
+        units = {text_key(t): t for title, text in rows for t in passage_unit_texts(title, text)}
+        stored = set(session.scalars(select(UnitVector.text_hash)))
+    assert units
+    return {t for k, t in units.items() if k not in stored}
+
+
+@pytest.mark.parametrize("other_ingest_between", [False, True])
+def test_a_resumed_large_document_has_every_unit_vector_and_replies_embed_nothing(tmp_path, other_ingest_between):
+    """Stopped when the third batch's passages are embedded (two batches staged, their units stored), resumed; with
+    `other_ingest_between`, a small document of another collection is ingested while the large one is half
+    staged (its run's cleanup sees the staged passages' units as belonging to no stored passage)."""
+    data_dir = tmp_path / "data"
+    document = write_long_markdown(tmp_path / "docs" / "超长手册.md", sections=SECTIONS)
+    stopping = CountingModel(stop_at=f"本节标记 {marker(2 * BATCH)}。")
+    with pytest.raises(KeyboardInterrupt):
+        _services(data_dir, stopping).ingest_pipeline().run([document], collection="processes")
+    if other_ingest_between:
+        small = write_long_markdown(tmp_path / "other" / "短手册.md", sections=2, seed=7, title="短手册")
+        _services(data_dir, CountingModel()).ingest_pipeline().run([small], collection="cases")
+
+    resuming = CountingModel()
+    services = _services(data_dir, resuming)
+    report = services.ingest_pipeline().run([document], collection="processes")
+
+    assert report.count("added") == 1
+    with services.uow.read() as session:
+        assert len(services.repository.all_chunk_ids(session, collections=["processes"])) == SECTIONS
+    assert _missing_units(services) == set()
+    embedded_twice = set(stopping.documents) & set(resuming.documents)
+    assert not {t for t in embedded_twice if "本节标记" in t}  # the staged batches' passages and units: reused
+
+    fresh_model = CountingModel()
+    fresh = _services(data_dir, fresh_model)
+    for section in (0, SECTIONS - 1):
+        reply = fresh.ask(f"本节标记 {marker(section)} 应该怎么处理?")
+        assert reply.found, reply
+    assert fresh_model.few == [] and fresh_model.documents == []  # every unit's vector was read, none embedded
