@@ -194,14 +194,16 @@ class DocumentWriter:
         return self._embed_in_batches([(k, t) for k, t in texts.items() if k not in cached])
 
     def _unit_vectors(self, passages: Sequence[tuple[str, Sequence[_Text]]]) -> dict[str, bytes]:
-        """Vectors (float32 bytes) of the units of these (title, passages) not stored yet, by text hash; {} when
-        replies do not score units by meaning."""
+        """Vectors (float32 bytes) of every unit of these (title, passages), by text hash: those stored already
+        read back, the others embedded; {} when replies do not score units by meaning. All are stored again with
+        the passages (kept where present): another collection's ingest may have deleted one since it was read
+        (`knowledge.unit_vectors.sync_unit_vectors`), and the insert waits for such a cleanup to end."""
         if not self._units or self._embeddings is None:
             return {}
         texts = {text_key(t): t for title, ps in passages for p in ps for t in passage_unit_texts(title, p.text)}
         with self._uow.read() as session:
             stored = self._unit_repository.vectors(session, model=self._model, keys=texts)
-        return self._embed_in_batches([(k, t) for k, t in texts.items() if k not in stored])
+        return stored | self._embed_in_batches([(k, t) for k, t in texts.items() if k not in stored])
 
     def _embed_in_batches(self, wanted: Sequence[tuple[str, str]]) -> dict[str, bytes]:
         """(key, text) pairs embedded a batch per model call, as float32 bytes by key."""

@@ -74,15 +74,23 @@ class StoredUnitVectors:
 def sync_unit_vectors(
     uow: UnitOfWork, model: str, embed: Callable[[list[str]], list[list[float]]], *, batch: int = 200
 ) -> tuple[int, int]:
-    """Make the stored vectors those of the stored and staged passages' units: embed the missing ones (passages
-    stored before unit vectors were, or by a run that stopped) and delete those of no unit (replaced or removed
-    documents, another model). A staged passage's units count: a large document's resume reuses them.
-    (embedded, deleted). A concurrent ingest's new vectors may be deleted: replies then embed and store them
-    again."""
+    """Make the stored vectors those of the stored and staged passages' units, of every collection: embed the
+    missing ones (passages stored before unit vectors were, or by a run that stopped) and delete those of no unit
+    (replaced or removed documents, another model). A staged passage's units count: a large document's resume
+    reuses them. (embedded, deleted).
+
+    Another collection's ingest may be writing meanwhile (it holds only its own collection's lock). So the delete
+    reads the passages again inside its own transaction, after locking writers of `unit_vectors` out
+    (`lock_out_writers`): a passage committed before is read and its units kept; a writer committing after
+    stores every vector its passages need, those it found stored included (`DocumentWriter._unit_vectors`), so
+    one deleted here meanwhile is stored again. Only passages not read the first time are split into units."""
     repository = UnitVectorRepository()
+    seen: set[str] = set()
+    texts: dict[str, str] = {}
     with uow.read() as session:
-        units = (t for title, text in repository.passages(session) for t in passage_unit_texts(title, text))
-        texts = {text_key(t): t for t in units}
+        for passage_id, title, text in repository.passages(session):
+            seen.add(passage_id)
+            texts.update((text_key(t), t) for t in passage_unit_texts(title, text))
         stored = set(repository.vectors(session, model=model, keys=texts))
     wanted = [(k, t) for k, t in texts.items() if k not in stored]
     for start in range(0, len(wanted), batch):
@@ -91,5 +99,10 @@ def sync_unit_vectors(
         with uow.begin() as session:
             repository.store(session, model=model, vectors=rows)
     with uow.begin() as session:
-        deleted = repository.prune(session, model=model, keep=set(texts))
+        repository.lock_out_writers(session)
+        keep = set(texts)  # a passage read before and gone now only keeps its units until the next run
+        for passage_id, title, text in repository.passages(session):
+            if passage_id not in seen:
+                keep.update(text_key(t) for t in passage_unit_texts(title, text))
+        deleted = repository.prune(session, model=model, keep=keep)
     return len(wanted), deleted

@@ -7,51 +7,19 @@ vectors do not matter here)."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-import numpy as np
 import pytest
-from langchain_core.embeddings import Embeddings
 from sqlalchemy import select
 
 from app.composition import Services
 from knowledge.unit_vectors import passage_unit_texts, text_key
 from storage.models import KnowledgeChunk, KnowledgeDocument, UnitVector
 from tests.conftest import make_settings
+from tests.support.counting_embeddings import CountingModel
 from tests.support.generated_documents import marker, write_long_markdown
 
 SECTIONS, BATCH = 40, 8
-
-
-class CountingModel(Embeddings):
-    """Unit vectors from the text's hash; counts the texts embedded, stops (Ctrl-C) when asked for `stop_at`."""
-
-    def __init__(self, stop_at: str | None = None) -> None:
-        self.documents: list[str] = []
-        self.few: list[str] = []
-        self.queries = 0
-        self.stop_at = stop_at
-
-    @staticmethod
-    def _vector(text: str) -> list[float]:
-        seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
-        v = np.random.default_rng(seed).standard_normal(16).astype(np.float32)
-        return (v / np.linalg.norm(v)).tolist()
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if self.stop_at is not None and any(self.stop_at in t for t in texts):
-            raise KeyboardInterrupt  # an operator's Ctrl-C mid-document
-        self.documents.extend(texts)
-        return [self._vector(t) for t in texts]
-
-    def embed_few(self, texts: list[str]) -> list[list[float]]:
-        self.few.extend(texts)
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        self.queries += 1
-        return self._vector("query: " + text)
 
 
 def _services(data_dir: Path, model: CountingModel) -> Services:

@@ -45,4 +45,4 @@ def test_passages_are_read_with_their_documents_title(uow: UnitOfWork) -> None:
             now=utc_now(),
         )
     with uow.read() as session:
-        assert list(UnitVectorRepository().passages(session)) == [("标题", "正文一句。")]
+        assert list(UnitVectorRepository().passages(session)) == [("c1", "标题", "正文一句。")]
