@@ -30,6 +30,14 @@ _REPEAT_LOOK = 3  # segments: how far back a copy's source (or ahead its fuller 
 _PARAGRAPH_MIN_LETTERS = 20  # a line this long printed again in the same document is a duplicate
 _ELLIPSIS = re.compile(r"(?:\.{3,}|…+)$")
 _TITLE = re.compile(r".{5,39}[^。!?!?;;,,]")  # a title line, when the next line starts with it again
+# A slide text box printed again right after itself, a scrap of it between the copies:
+# "过程跟踪”四个子系统, ”“过程跟踪 常工作管理…过程跟踪”四个子系统" (letters compared, as `is_copy`).
+_RESTATED_MIN = 10  # letters of the copy
+_RESTATED_MIN_CJK = 6  # Chinese letters of it: "[18-21-24] 等级1、2、3" twice is two table cells
+_RESTATED_GAP = 4  # letters between the copies, all of them a piece of the copy itself
+_RESTATED_REACH = 80  # letters from the start of one copy to the start of the next
+# A book title's end printed twice: "双赢谈判 技巧》 技巧》中级" (a closing mark without its opening one).
+_DOUBLED_CLOSE = re.compile(rf"(?<![{CJK}《「『“(（])(?P<u>[{CJK}]{{1,8}}[》」』”)）])(?:[ \t\u3000]+(?P=u))+")
 
 
 def collapse_doubled_phrases(text: str) -> str:
@@ -41,8 +49,42 @@ def collapse_doubled_phrases(text: str) -> str:
             break
         text = collapsed
     text = _DOUBLED_SHORT.sub(lambda m: m.group("u") if len(set(m.group("u"))) >= 4 else m.group(0), text)
-    text = "\n".join(_drop_repeated_segments(line) for line in text.split("\n"))
+    text = _DOUBLED_CLOSE.sub(r"\g<u>", text)
+    text = "\n".join(_drop_restated_box(_drop_repeated_segments(line)) for line in text.split("\n"))
     return _dedupe_lines(text)
+
+
+def _drop_restated_box(line: str) -> str:
+    """Drop the second copy of a run of `_RESTATED_MIN` letters that follows the first at once, or after at
+    most `_RESTATED_GAP` letters that repeat a piece of it (a scrap of the box: "IT IT现", "过程跟踪").
+
+    Letters other than a scrap of the copy between the copies ("移动合并铁通,取得… 联通合并网通,取得…",
+    "A部门负责… B部门负责…") are parallel items and stay; so does a copy with fewer than
+    `_RESTATED_MIN_CJK` Chinese letters (table values).
+    """
+    letters = segment_letters(line, 0, len(line))
+    flat = "".join(ch for ch, _ in letters)
+    size = _RESTATED_MIN
+    seen: dict[str, list[int]] = {}
+    for second in range(len(flat) - size + 1):
+        gram = flat[second : second + size]
+        for first in seen.get(gram, ()):
+            distance = second - first
+            if distance < size or distance > _RESTATED_REACH:
+                continue
+            length = size
+            while second + length < len(flat) and flat[first + length] == flat[second + length] and length < distance:
+                length += 1
+            gap = flat[first + length : second]
+            copy = flat[first : first + length]
+            if len(gap) > _RESTATED_GAP or (gap and gap not in flat[second : second + length + 2]):
+                continue
+            if not is_copy(copy) or len(_CJK_CHAR.findall(copy)) < _RESTATED_MIN_CJK:
+                continue
+            start, end = letters[first + length - 1][1] + 1, letters[second + length - 1][1] + 1
+            return _drop_restated_box(line[:start] + line[end:])
+        seen.setdefault(gram, []).append(second)
+    return line
 
 
 _Letters = list[tuple[str, int]]  # (folded letter, position in the line)

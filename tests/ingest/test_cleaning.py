@@ -477,3 +477,41 @@ def test_corpus_mojibake_and_a_heading_printed_twice_across_a_quote_mark() -> No
 
 def test_star_ratings_fold_to_words_so_a_typed_question_finds_them() -> None:
     assert fold_for_search("这个级别☆☆☆,那个★★") == "这个级别三星,那个二星"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # a box printed again at once, a scrap of it ("IT现") between the copies: the first copy stays
+        ("结合客户需求、渠道及CRM CRM系 结合客户需求、渠道及CRM系 统,对接", "结合客户需求、渠道及CRM系 统,对接"),
+        (
+            "包括“客户走访”、“项 目管理” 方案评审与签约”“售后回访”三个环节, "
+            "”“售后回访 目管理”、“方案评审与签约”“售后回访”三个环节,形成闭环",
+            "包括“客户走访”、“项 目管理” 方案评审与签约”“售后回访”三个环节,形成闭环",
+        ),
+        # a book title's end printed twice after its line break
+        (
+            "初级《 赢在开口: 电话营销 话术》 话术》中级《 大客户 谈判》 谈判》高级",
+            "初级《 赢在开口: 电话营销 话术》中级《 大客户 谈判》高级",
+        ),
+        ("以图表的形式展现“ 营业员” 营业员”应有的能力", "以图表的形式展现“ 营业员”应有的能力"),
+    ],
+)
+def test_collapse_doubled_phrases_drops_a_box_printed_again_with_a_scrap_between(raw: str, expected: str) -> None:
+    cleaned = normalize_whitespace(collapse_doubled_phrases(raw))
+    assert cleaned == expected
+    assert find_doubled_run(cleaned) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # parallel items: what stands between the copies is new, not a scrap of them
+        "电信重组后 甲公司合并乙公司,取得全业务经营牌照 丙公司合并丁公司,取得全业务经营牌照",
+        "A部门负责客户经理月度考核 B部门负责客户经理月度考核",
+        # a title in its own book marks, quoted again
+        "《谈判》 《谈判》是中级课程",
+    ],
+)
+def test_collapse_doubled_phrases_keeps_parallel_items_around_a_repeat(text: str) -> None:
+    assert normalize_whitespace(collapse_doubled_phrases(text)) == text
