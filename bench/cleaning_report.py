@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ingest.chunking import chunk_document
 from ingest.extractors import extract_document
-from ingest.quality import PassageQuality, find_doubled_run, find_mojibake, measure_passages
+from ingest.quality import PassageQuality, find_adjacent_double, find_doubled_run, find_mojibake, measure_passages
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
@@ -38,20 +38,26 @@ def main() -> None:
         total += quality
         print(
             f"{path.name}: {quality.passages} passages, doubled {quality.doubled} ({quality.doubled_share:.1%}),"
+            f" of them adjacent {quality.adjacent} ({quality.adjacent_share:.1%}),"
             f" mojibake {quality.mojibake} ({quality.mojibake_share:.1%})"
         )
-        shown_doubled = shown_mojibake = 0
+        shown_doubled = shown_adjacent = shown_mojibake = 0
         for number, text in enumerate(texts):
             run = find_doubled_run(text)
             if run is not None and shown_doubled < args.examples:
                 shown_doubled += 1
                 print(f"  doubled  #{number}: {_excerpt(text, run.first[0], run.second[1], 8)}")
+            adjacent = find_adjacent_double(text)
+            if adjacent is not None and shown_adjacent < args.examples:
+                shown_adjacent += 1
+                print(f"  adjacent #{number}: {_excerpt(text, adjacent.first[0], adjacent.second[1], 8)}")
             spans = find_mojibake(text)
             if spans and shown_mojibake < args.examples:
                 shown_mojibake += 1
                 print(f"  mojibake #{number}: " + " | ".join(_excerpt(text, s, e) for s, e in spans))
     print(
         f"all: {total.passages} passages, doubled {total.doubled} ({total.doubled_share:.1%}),"
+        f" of them adjacent {total.adjacent} ({total.adjacent_share:.1%}),"
         f" mojibake {total.mojibake} ({total.mojibake_share:.1%})"
     )
 

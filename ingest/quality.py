@@ -4,7 +4,14 @@
   at most `DOUBLED_WITHIN` characters after the first one ends. Letters are the CJK characters, ASCII
   letters and digits of the text (NFKC, lower-case); spaces, punctuation and quote marks do not count, so
   "季度考核 服务质量" and "季度考核”服务质量" are the same run. A run of fewer than
-  `DOUBLED_MIN_DISTINCT` different letters ("哈哈哈哈哈哈哈哈") is not a doubling.
+  `DOUBLED_MIN_DISTINCT` different letters ("哈哈哈哈哈哈哈哈") is not a doubling. This counts repeats that
+  carry meaning too: parallel list items ("经营理念之一…经营理念之二…"), table rows sharing values, terms
+  prose repeats, a title the abstract restates.
+* An **adjacent double** is the narrower case of a doubled run: its second copy follows the first at once,
+  nothing but spaces, punctuation, quote marks and line breaks between them ("来电提醒 业务流程优化工作限于局部
+  来电提醒”业务流程优化工作限于局部"). New letters between the copies (another item's own words) make it
+  parallel text, not a double. It misses copies with a scrap of text between them ("…四个子系统, 过程跟踪
+  …四个子系统"), which only the doubled run counts.
 * **Mojibake** is text decoded a byte off (GBK bytes read one byte late, as in these scraped pages). The
   decoder writes "?" for a byte it cannot read and pairs the wrong bytes until an ASCII byte puts it back
   in step, so a run of characters real text does not hold appears: *suspects*. Strong suspects: CJK
@@ -57,11 +64,7 @@ class DoubledRun:
 
 def find_doubled_run(text: str) -> DoubledRun | None:
     """The first run of `DOUBLED_MIN` letters that comes again within `DOUBLED_WITHIN` characters."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    if len(folded) != len(text):  # NFKC changed length ("…" → "..."): positions would not map
-        folded = text.lower()
-    positions = [i for i, ch in enumerate(folded) if _LETTER.match(ch)]
-    letters = "".join(folded[i] for i in positions)
+    positions, letters = _letters(text)
     size = DOUBLED_MIN
     seen: dict[str, list[int]] = {}
     for start in range(len(letters) - size + 1):
@@ -74,6 +77,37 @@ def find_doubled_run(text: str) -> DoubledRun | None:
                 return DoubledRun(gram, first, (positions[start], positions[start + size - 1] + 1))
         seen.setdefault(gram, []).append(start)
     return None
+
+
+def find_adjacent_double(text: str) -> DoubledRun | None:
+    """The first run of at least `DOUBLED_MIN` letters followed at once by itself (only non-letters between the
+    copies) that `find_doubled_run` counts too (some `DOUBLED_MIN` letters of it come again within
+    `DOUBLED_WITHIN` characters); `run` is the whole repeated run."""
+    positions, letters = _letters(text)
+    size = DOUBLED_MIN
+    seen: dict[str, list[int]] = {}
+    for start in range(len(letters) - size + 1):
+        gram = letters[start : start + size]
+        if len(set(gram)) < DOUBLED_MIN_DISTINCT:
+            continue
+        for earlier in seen.get(gram, ()):
+            length = start - earlier
+            if length < size or letters[earlier:start] != letters[start : start + length]:
+                continue
+            if positions[start] - positions[earlier + size - 1] - 1 <= DOUBLED_WITHIN:  # a doubled run, too
+                first = (positions[earlier], positions[start - 1] + 1)
+                return DoubledRun(letters[earlier:start], first, (positions[start], positions[start + length - 1] + 1))
+        seen.setdefault(gram, []).append(start)
+    return None
+
+
+def _letters(text: str) -> tuple[list[int], str]:
+    """Positions of the letters of `text` (NFKC, lower-case) and those letters."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if len(folded) != len(text):  # NFKC changed length ("…" → "..."): positions would not map
+        folded = text.lower()
+    positions = [i for i, ch in enumerate(folded) if _LETTER.match(ch)]
+    return positions, "".join(folded[i] for i in positions)
 
 
 def find_mojibake(text: str) -> list[tuple[int, int]]:
@@ -214,11 +248,13 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class PassageQuality:
-    """Over some passages: how many, and how many still hold a doubled run or mojibake."""
+    """Over some passages: how many, and how many still hold a doubled run, mojibake, or an adjacent double
+    (a narrower count than `doubled`, reported beside it)."""
 
     passages: int = 0
     doubled: int = 0
     mojibake: int = 0
+    adjacent: int = 0
 
     @property
     def doubled_share(self) -> float:
@@ -228,17 +264,25 @@ class PassageQuality:
     def mojibake_share(self) -> float:
         return self.mojibake / self.passages if self.passages else 0.0
 
+    @property
+    def adjacent_share(self) -> float:
+        return self.adjacent / self.passages if self.passages else 0.0
+
     def __add__(self, other: PassageQuality) -> PassageQuality:
         return PassageQuality(
-            self.passages + other.passages, self.doubled + other.doubled, self.mojibake + other.mojibake
+            self.passages + other.passages,
+            self.doubled + other.doubled,
+            self.mojibake + other.mojibake,
+            self.adjacent + other.adjacent,
         )
 
 
 def measure_passages(texts: Iterable[str]) -> PassageQuality:
-    """Count the passages that hold a doubled run and those that hold mojibake."""
-    passages = doubled = mojibake = 0
+    """Count the passages that hold a doubled run, mojibake, an adjacent double."""
+    passages = doubled = mojibake = adjacent = 0
     for text in texts:
         passages += 1
         doubled += find_doubled_run(text) is not None
         mojibake += has_mojibake(text)
-    return PassageQuality(passages, doubled, mojibake)
+        adjacent += find_adjacent_double(text) is not None
+    return PassageQuality(passages, doubled, mojibake, adjacent)

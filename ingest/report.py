@@ -45,6 +45,7 @@ class IngestReport:
                 **asdict(quality),
                 "doubled_share": round(quality.doubled_share, 4),
                 "mojibake_share": round(quality.mojibake_share, 4),
+                "adjacent_share": round(quality.adjacent_share, 4),
             },
         }
 
@@ -64,7 +65,8 @@ class IngestReport:
         if quality.passages:
             lines.append(
                 f"  清洗检查(本次写入 {quality.passages} 段):仍有重复片段 {quality.doubled} 段"
-                f"({quality.doubled_share:.1%}),含乱码 {quality.mojibake} 段({quality.mojibake_share:.1%})"
+                f"({quality.doubled_share:.1%},其中紧挨着重复 {quality.adjacent} 段,{quality.adjacent_share:.1%}),"
+                f"含乱码 {quality.mojibake} 段({quality.mojibake_share:.1%})"
             )
         lines += [f"  跳过 {o.path}: {o.reason}" for o in self.outcomes if o.status == "skipped"]
         return lines

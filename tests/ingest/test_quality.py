@@ -11,7 +11,13 @@ from app.composition import Services
 from app.settings import Settings
 from ingest.chunking import chunk_document
 from ingest.extractors import extract_document
-from ingest.quality import PassageQuality, find_doubled_run, find_mojibake, measure_passages
+from ingest.quality import (
+    PassageQuality,
+    find_adjacent_double,
+    find_doubled_run,
+    find_mojibake,
+    measure_passages,
+)
 from ingest.report import FileOutcome, IngestReport
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
@@ -121,6 +127,43 @@ def test_find_mojibake_reads_the_script_line_by_line() -> None:
     assert find_mojibake(f"{traditional}\n{simplified}") == []
 
 
+# --- find_adjacent_double -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "run"),
+    [
+        # a slide box printed twice, split differently: only spaces and a quote mark between the copies
+        ("“回访提醒 服务流程改进只限于前台 回访提醒”服务流程改进只限于前台", "回访提醒服务流程改进只限于前台"),
+        ("第一天 1、行业竞争态势分析 2、\n行业竞争态势分析 2、客户需求", "行业竞争态势分析2"),  # across a line break
+        ("推行KPI考核办法,推行kpi考核办法", "推行kpi考核办法"),
+    ],
+)
+def test_find_adjacent_double_finds_a_copy_that_follows_at_once(text: str, run: str) -> None:
+    found = find_adjacent_double(text)
+    assert found is not None
+    assert found.run == run
+    assert find_doubled_run(text) is not None  # an adjacent double is a doubled run too
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # parallel list items: each copy followed by its own words
+        "• 如果想让客户形成高期望就可以定高价格; • 如果想让客户形成高期望就应该包装精美",
+        "企业文化之一:诚信经营 企业文化之二:客户至上 企业文化之三:团队协作",
+        # table rows that share values, another cell between
+        "笔试 [1-2-3] 等级1、2、3 面试 [1-2-3] 等级1、2、3",
+        # prose repeats a term
+        "城市客户经理的考核办法与农村客户经理的考核办法不同",
+        "建立客户档案制度。每月回访一次,建立客户档案制度",
+        "谢谢谢谢谢谢谢谢谢谢",
+    ],
+)
+def test_find_adjacent_double_leaves_parallel_text(text: str) -> None:
+    assert find_adjacent_double(text) is None
+
+
 # --- measure_passages -----------------------------------------------------------------------------
 
 
@@ -131,9 +174,12 @@ def test_measure_passages_counts_passages_with_each_problem() -> None:
         "客户经理分初级、中级、高级三档。",
     ]
     quality = measure_passages(texts)
-    assert quality == PassageQuality(passages=3, doubled=1, mojibake=1)
+    assert quality == PassageQuality(passages=3, doubled=1, mojibake=1, adjacent=1)
     assert quality.doubled_share == pytest.approx(1 / 3)
-    assert quality + PassageQuality(1, 0, 0) == PassageQuality(4, 1, 1)
+    assert quality.adjacent_share == pytest.approx(1 / 3)
+    assert quality + PassageQuality(1, 0, 0) == PassageQuality(4, 1, 1, 1)
+    # terms prose repeats are a doubled run, not an adjacent double
+    assert measure_passages(["城市客户经理的考核办法与农村客户经理的考核办法不同"]) == PassageQuality(1, 1, 0, 0)
     assert PassageQuality().mojibake_share == 0.0
 
 
@@ -155,14 +201,18 @@ def test_corpus_passages_hold_no_mojibake_and_fewer_doubled_runs() -> None:
 
 
 def test_ingest_report_prints_and_serialises_the_shares() -> None:
-    report = IngestReport("cases", [FileOutcome("案例.txt", "added", 4)], PassageQuality(4, 1, 0))
-    assert report.summary_lines()[1] == "  清洗检查(本次写入 4 段):仍有重复片段 1 段(25.0%),含乱码 0 段(0.0%)"
+    report = IngestReport("cases", [FileOutcome("案例.txt", "added", 4)], PassageQuality(4, 1, 0, 1))
+    assert report.summary_lines()[1] == (
+        "  清洗检查(本次写入 4 段):仍有重复片段 1 段(25.0%,其中紧挨着重复 1 段,25.0%),含乱码 0 段(0.0%)"
+    )
     assert report.as_json()["quality"] == {
         "passages": 4,
         "doubled": 1,
         "mojibake": 0,
+        "adjacent": 1,
         "doubled_share": 0.25,
         "mojibake_share": 0.0,
+        "adjacent_share": 0.25,
     }
     assert len(IngestReport("cases", [FileOutcome("案例.txt", "unchanged", 4)]).summary_lines()) == 1
 
