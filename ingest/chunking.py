@@ -86,41 +86,16 @@ def _units(block: Block, chunk_chars: int, splitter: RecursiveCharacterTextSplit
     items = list(block.items) if isinstance(block, ListBlock) else render_table_rows(block)
     lead = block.lead_in
     longest = int(chunk_chars * LIST_STRETCH) - len(lead)
+    items = [piece for item in items for piece in (splitter.split_text(item) if len(item) > longest else [item])]
     groups: list[list[str]] = [[]]
     size = len(lead)
-    previous: tuple[int, int, int] | None = None  # (item, start, end) of the last piece in the group
-    for number, item in enumerate(items):
-        for start, end in _piece_spans(item, splitter) if len(item) > longest else [(0, len(item))]:
-            if previous is not None and previous[0] == number and groups[-1]:
-                # the next piece of the same item in the same group: the splitter's overlap would print
-                # its first sentences twice ("…对沟通场合知觉敏感,\n…对沟通场合知觉敏感,"), so join them
-                merged = item[previous[1] : max(end, previous[2])]
-                if size - len(groups[-1][-1]) + len(merged) <= chunk_chars * LIST_STRETCH:
-                    size += len(merged) - len(groups[-1][-1])
-                    groups[-1][-1] = merged
-                    previous = (number, previous[1], max(end, previous[2]))
-                    continue
-            piece = item[start:end]
-            if groups[-1] and size + len(piece) + 1 > chunk_chars * LIST_STRETCH:
-                groups.append([])
-                size = len(lead)
-            groups[-1].append(piece)
-            size += len(piece) + 1
-            previous = (number, start, end)
+    for item in items:
+        if groups[-1] and size + len(item) + 1 > chunk_chars * LIST_STRETCH:
+            groups.append([])
+            size = len(lead)
+        groups[-1].append(item)
+        size += len(item) + 1
     return ["\n".join([lead, *group] if lead else group) for group in groups if group]
-
-
-def _piece_spans(text: str, splitter: RecursiveCharacterTextSplitter) -> list[tuple[int, int]]:
-    """(start, end) in `text` of each piece the splitter cuts it into; pieces overlap by the splitter's overlap."""
-    spans: list[tuple[int, int]] = []
-    search = 0
-    for piece in splitter.split_text(text):
-        start = text.find(piece, search)
-        if start < 0:  # the splitter changed the text: its piece as it is, unjoinable
-            return [(0, len(text))]
-        spans.append((start, start + len(piece)))
-        search = start + 1
-    return spans
 
 
 def chunk_document(document: ExtractedDocument, *, chunk_chars: int = 300) -> list[Chunk]:
