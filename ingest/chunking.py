@@ -86,16 +86,39 @@ def _units(block: Block, chunk_chars: int, splitter: RecursiveCharacterTextSplit
     items = list(block.items) if isinstance(block, ListBlock) else render_table_rows(block)
     lead = block.lead_in
     longest = int(chunk_chars * LIST_STRETCH) - len(lead)
-    items = [piece for item in items for piece in (splitter.split_text(item) if len(item) > longest else [item])]
+    pieces = [
+        (n, piece)
+        for n, item in enumerate(items)
+        for piece in (splitter.split_text(item) if len(item) > longest else [item])
+    ]
     groups: list[list[str]] = [[]]
     size = len(lead)
-    for item in items:
-        if groups[-1] and size + len(item) + 1 > chunk_chars * LIST_STRETCH:
+    previous: tuple[int, str] | None = None
+    for number, piece in pieces:
+        if groups[-1] and size + len(piece) + 1 > chunk_chars * LIST_STRETCH:
             groups.append([])
             size = len(lead)
-        groups[-1].append(item)
-        size += len(item) + 1
+            previous = None
+        shown = piece
+        if previous is not None and previous[0] == number:  # the splitter's overlap, once is enough
+            shown = piece[_overlap(previous[1], piece) :]
+        if shown:
+            groups[-1].append(shown)
+        size += len(piece) + 1  # sized as cut, so chunk boundaries do not move
+        previous = (number, piece)
     return ["\n".join([lead, *group] if lead else group) for group in groups if group]
+
+
+OVERLAP_MIN = 8  # a shared stretch this long between two pieces of one item is the splitter's overlap
+
+
+def _overlap(before: str, after: str) -> int:
+    """How many characters `after` begins with that `before` ends with (the splitter repeats up to
+    chunk_overlap characters so a cut keeps context); 0 below `OVERLAP_MIN`."""
+    for k in range(min(len(before), len(after)), OVERLAP_MIN - 1, -1):
+        if before.endswith(after[:k]):
+            return k
+    return 0
 
 
 def chunk_document(document: ExtractedDocument, *, chunk_chars: int = 300) -> list[Chunk]:

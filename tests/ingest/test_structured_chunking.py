@@ -13,6 +13,7 @@ from pptx.util import Inches
 
 from ingest.chunking import LIST_STRETCH, Chunk, chunk_document
 from ingest.extractors import ExtractedDocument, ExtractedSection, extract_document
+from ingest.quality import find_doubled_run
 
 CHUNK_CHARS = 200
 SEPARATOR = re.compile(r"^\|?\s*:?-{2,}")
@@ -178,3 +179,19 @@ def test_one_bullet_holding_a_whole_flattened_slide_is_cut_at_sentence_ends() ->
     joined = "".join(c.text for c in chunks)
     assert all(sentence in joined for sentence in sentences)  # nothing lost, every sentence whole somewhere
     assert "最后一条短的要点" in joined
+
+
+def test_pieces_of_one_long_item_in_the_same_chunk_do_not_repeat_the_splitter_overlap() -> None:
+    # The splitter's pieces overlap (so a chunk boundary keeps context); two of them packed into one chunk
+    # printed the overlap twice: "…想好询问的说法。\n…想好询问的说法。整理客户提过的…"
+    more = [
+        "遇到客户临时改期也不要抱怨,当场约定新的时间并记进日程",
+        "每季度末汇总一次拜访效果,挑出成交率最高的做法在组里分享",
+    ]
+    item = "。".join(PREPARATIONS + more).replace(",", "。") + "。"  # short sentences: the overlap holds two
+    assert len(item) > CHUNK_CHARS * LIST_STRETCH
+    chunks = chunk_document(_document(("准备", "拜访前要做的准备:\n• " + item)), chunk_chars=CHUNK_CHARS)
+    assert all(find_doubled_run(c.text) is None for c in chunks)
+    joined = "".join(c.text for c in chunks)
+    assert all(clause in joined for sentence in PREPARATIONS + more for clause in sentence.split(","))
+    assert max(len(c.text) for c in chunks) <= CHUNK_CHARS * LIST_STRETCH
