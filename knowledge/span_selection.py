@@ -23,6 +23,8 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _OUTLINE = re.compile(
     r"先讲|再讲|第[一二三四五六七八九十]部分|分[两二三四五六]部分|本课程|本章|目\s*录|以下几个方面|如下"
 )
+# 「哪几个」 is rare in documents but never their subject; neither is a one-character word (「看」)
+_ASKING_WORD = re.compile(r"哪|几|啥|什么|多少|怎|咋|吗|呢|是否")
 _REASON = re.compile(r"因为|由于|原因|所以|因此|为了|是因|导致|在于")
 _DEFINES = re.compile(r"是|指|即|叫|称为|就是|定义|:|:")
 _ADVICE = re.compile(r"要|应|先|再|可以|不要|别|不|必须|务必|尽量|避免|注意|建议")
@@ -70,7 +72,7 @@ class QueryShape:
 def on_topic(text: str, query: QueryShape) -> bool:
     """Does the text hold the most informative of the question's words besides what it asks for (its subject:
     「EDI」 in 「EDI模型是哪三个阶段」)? True when no weights are known."""
-    subject = [w for w in query.words if w not in query.focus]
+    subject = [w for w in query.words if w not in query.focus and len(w) > 1 and not _ASKING_WORD.search(w)]
     if not query.word_weights or not subject:
         return True
     return max(subject, key=lambda w: query.word_weights.get(w, 0.0)) in fold_for_search(text)

@@ -267,3 +267,13 @@ def test_a_count_in_a_passage_about_something_else_gets_no_focus_bonus() -> None
     assert not on_topic(huawei, shape)
     unit = passage_units(huawei, 0)[0]
     assert score_unit(unit, shape, 0.0, on_topic=False) < score_unit(unit, shape, 0.0, on_topic=True)
+
+
+def test_the_subject_is_no_asking_word_and_no_single_character() -> None:
+    # 「CRM绩效测评看哪几个维度」: 「哪几个」 and 「看」 are rarer in the documents than 「CRM」, but the passage about
+    # CRM's 维度 is on topic without them.
+    words = {"crm": 3.9, "绩效": 2.3, "测评": 3.2, "看": 4.1, "哪几": 6.5, "哪几个": 6.5, "维度": 3.6}
+    question = "CRM绩效测评看哪几个维度"
+    shape = QueryShape.of(question, tuple(words), classify(question), words, {}, ("维度",))
+    assert on_topic("客户关系管理(CRM)绩效测评的关键维度:客户知识维度、客户互动维度。", shape)
+    assert not on_topic("绩效测评的关键维度:客户知识维度、客户互动维度。", shape)
