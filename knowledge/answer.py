@@ -119,7 +119,7 @@ def _scored_units(passages: Sequence[Passage], query: QueryShape, usable: Sequen
         units = passage_units(passage.text, rank)
         topical = on_topic(f"{passage.title}\n{passage.section}\n{passage.text}", query)
         for i, unit in enumerate(units):
-            score = score_unit(unit, query, bonus, on_topic=topical)
+            score = score_unit(unit, query, bonus, on_topic=topical, subject=True)
             if score > 0:
                 scored.append((score, unit))
                 follower = units[i + 1] if i + 1 < len(units) else None

@@ -32,6 +32,7 @@ PASSAGE_WEIGHT = (1.0, 0.8, 0.65)  # the best passage counts most
 ITEM_NAME = re.compile(r"^(.{2,30}?)[::(（]")  # an item's name: the text before its colon or bracket
 TABLE_ROW = re.compile(rf"^- [^:{ROW_FIELD_SEP}]+:[^{ROW_FIELD_SEP}]*{ROW_FIELD_SEP}[^:{ROW_FIELD_SEP}]+:")  # 2+ fields
 FOCUS_FACTOR = 1.5  # a unit naming what the question asks to be named or counted (「几种身份」: 五个角色)
+SUBJECT_FACTOR = 1.3  # a unit saying the question's subject (its rarest word), when the reply picks units
 COUNTED_FACTOR = 4.0  # … and counts it (「分为五个角色」 for 「分几种身份」)
 _COUNTED = r"(?:\d+|[一二两三四五六七八九十]+)\s*(?:种|个|类|条|项|步|点|门|级|大|方面|位|家|份|样)?\s*{}"
 HEADING_WEIGHT = 1.0  # a heading's words count for every unit under it as if the unit said them
@@ -69,6 +70,12 @@ class QueryShape:
         )
 
 
+def names_subject(text: str, query: QueryShape) -> bool:
+    """`on_topic` for one unit: it says the question's subject itself (a name of its own, as `score_unit`'s
+    `on_topic` argument hides the function)."""
+    return on_topic(text, query)
+
+
 def on_topic(text: str, query: QueryShape) -> bool:
     """Does the text hold the most informative of the question's words besides what it asks for (its subject:
     「EDI」 in 「EDI模型是哪三个阶段」)? True when no weights are known."""
@@ -102,9 +109,12 @@ def _without_markers(text: str) -> str:
     return "\n".join(LIST_MARKER.sub("", line.strip()) for line in text.splitlines())
 
 
-def score_unit(unit: Unit, query: QueryShape, heading_bonus: float, *, on_topic: bool = True) -> float:
+def score_unit(
+    unit: Unit, query: QueryShape, heading_bonus: float, *, on_topic: bool = True, subject: bool = False
+) -> float:
     """How well a unit answers; `on_topic` says its passage holds the question's rarest word (the focus bonus
-    needs it: 华为's 「三个阶段」 do not answer 「EDI模型是哪三个阶段」)."""
+    needs it: 华为's 「三个阶段」 do not answer 「EDI模型是哪三个阶段」); `subject` (the reply's choice, not the
+    passage rerank) favours a unit saying that word itself."""
     base = overlap(unit.full_text, query) + heading_bonus
     if base <= 0 or dangling(unit):
         return 0.0
@@ -135,6 +145,9 @@ def score_unit(unit: Unit, query: QueryShape, heading_bonus: float, *, on_topic:
             factor *= FOCUS_FACTOR
             if any(re.search(_COUNTED.format(re.escape(f)), folded) for f in query.focus):
                 factor *= COUNTED_FACTOR  # 「分为五个角色」 answers 「分几种身份」
+    if subject and not query.focus and query.word_weights and names_subject(unit.full_text, query):
+        factor *= SUBJECT_FACTOR  # 「SLA是干嘛用的」: the unit saying SLA, not the one about BPR around it
+        # (a question asking to name or count something has its focus bonus instead: 「分几种身份」)
     if _OUTLINE.search(unit.text) and not unit.is_list:
         factor *= 0.5
     return base * factor

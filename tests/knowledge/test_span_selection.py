@@ -277,3 +277,14 @@ def test_the_subject_is_no_asking_word_and_no_single_character() -> None:
     shape = QueryShape.of(question, tuple(words), classify(question), words, {}, ("维度",))
     assert on_topic("客户关系管理(CRM)绩效测评的关键维度:客户知识维度、客户互动维度。", shape)
     assert not on_topic("绩效测评的关键维度:客户知识维度、客户互动维度。", shape)
+
+
+def test_a_unit_saying_the_subject_outscores_one_about_the_topic_around_it() -> None:
+    # 「BPR里的SLA是干嘛用的」: SLA is the subject; a sentence on BPR and 电信 holds more of the question's words.
+    words = {"bpr": 2.3, "sla": 4.1, "电信": 2.6}
+    question = "电信BPR里的SLA是干嘛用的"
+    shape = QueryShape.of(question, tuple(words), classify(question), words, {}, ())
+    about = passage_units("BPR实施一年多后,中国电信提高了网络和运营效率。", 0)[0]
+    says = passage_units("内部客户制:签订SLA,后端以前端为客户。", 0)[0]
+    assert score_unit(says, shape, 0.0, subject=True) > score_unit(about, shape, 0.0, subject=True)
+    assert score_unit(says, shape, 0.0) < score_unit(about, shape, 0.0)  # the passage rerank does without it
