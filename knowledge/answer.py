@@ -99,15 +99,19 @@ def _naming(result: SearchResult, passages: Sequence[Passage]) -> list[bool]:
     """Which passages name every thing the question names (all of them when none does). A Latin term
     (「EDI」, 「SLA」: a course on 岗位模型 does not say what EDI's stages are) may be named anywhere in the
     passage's document as retrieved: a BPR case's chunk need not repeat 「BPR」."""
-    texts = [fold_for_search(f"{p.title}\n{p.section}\n{p.text}") for p in passages]
-    retrieved = [(p.source, fold_for_search(f"{p.title}\n{p.section}\n{p.text}")) for p in result.passages]
+    folded = {p.chunk_id: _folded(p) for p in (*result.passages, *passages)}
     latin = latin_terms(result.query)
     naming = [
-        all(n in text for n in result.named)
-        and all(any(t in other for source, other in retrieved if source == p.source) for t in latin)
-        for p, text in zip(passages, texts, strict=True)
+        all(n in folded[p.chunk_id] for n in result.named)
+        and all(any(t in folded[r.chunk_id] for r in result.passages if r.source == p.source) for t in latin)
+        for p in passages
     ]
     return naming if any(naming) else [True] * len(passages)
+
+
+def _folded(passage: Passage) -> str:
+    """A passage as the naming rules read it: title, heading and text, folded."""
+    return fold_for_search(f"{passage.title}\n{passage.section}\n{passage.text}")
 
 
 def _scored_units(passages: Sequence[Passage], query: QueryShape, usable: Sequence[bool]) -> list[tuple[float, Unit]]:
@@ -153,8 +157,7 @@ def _supplies_amount(result: SearchResult, passages: Sequence[Passage]) -> bool:
         return True
     about = asked_about(result.query, amount, result.query_terms)
     anchors = list(about) or [t for t in result.key_terms if not amount.is_topic(t)]
-    texts = [fold_for_search(f"{p.title}\n{p.section}\n{p.text}") for p in passages]
-    naming = [p.text for p, text in zip(passages, texts, strict=True) if all(n in text for n in result.named)]
+    naming = [p.text for p, text in ((p, _folded(p)) for p in passages) if all(n in text for n in result.named)]
     others = other_pay_items(result.query, amount)
     return states_amount(amount, naming, anchors, others=others)  # 哈雷's 80 hours do not answer how long 迪斯尼 trains
 
