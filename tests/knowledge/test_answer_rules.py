@@ -202,8 +202,8 @@ def test_latin_terms_are_read_folded() -> None:
     assert latin_terms("ＫＰＩ咋算,5G专线") == ("kpi",)
 
 
-PAY = "客户经理薪酬由年功工资、基本工资、职业技能鉴定补贴、绩效工资构成 级别 初级 中级 高级 年功工资满一年:20元"
-PAY_NOTE = "基本工资 高级 550 600 650 说明: 1、有专业职称的客户经理,依据职业技能鉴定级别配发补贴。"
+PAY = "客户经理的收入分四块:基本工资、年功工资、职业技能鉴定补贴和绩效工资 等级 初级 中级 高级 年功工资每满一年加20元"
+PAY_NOTE = "基本工资 高级 560 610 660 备注: 1、持有职称证书的客户经理,按职业技能鉴定等级另发补贴。"
 
 
 def test_an_amount_beside_another_pay_item_is_not_the_asked_one() -> None:

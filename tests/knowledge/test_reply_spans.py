@@ -87,11 +87,11 @@ def test_a_list_item_announcing_more_takes_the_sentence_that_says_it() -> None:
     assert "时间、精力" in answer.body
 
 
-# Items separated by 「;」 inside one paragraph: an enumeration, as the scraped course writes its five ideas.
+# Items separated by 「;」 inside one paragraph: an enumeration, shaped like a scraped course's list of five ideas.
 IDEAS = (
-    "以客户为中心的经营理念,背景是经济全球化,竞争越来越激烈。乐园的经营理念如下:"
-    "经营理念之一:给游客以欢乐; 经营理念之二:营造欢乐氛围; 经营理念之三:把握游客需求; "
-    "经营理念之四:提高员工素质; 经营理念之五:完善服务系统。"
+    "以客户为中心的经营理念,背景是市场越来越开放,竞争越来越激烈。乐园的经营理念如下:"
+    "理念之一:让游客开心; 理念之二:营造快乐氛围; 理念之三:读懂游客需要; "
+    "理念之四:提升员工素质; 理念之五:健全服务体系。"
 )
 
 
@@ -100,14 +100,14 @@ def test_sentences_ending_in_semicolons_are_one_list_under_their_colon_lead_in()
     listed = [u for u in units if u.is_list]
     assert len(listed) == 1
     assert listed[0].text == "乐园的经营理念如下:"
-    assert listed[0].items[0].startswith("经营理念之一") and listed[0].items[-1] == "经营理念之五:完善服务系统。"
+    assert listed[0].items[0].startswith("理念之一") and listed[0].items[-1] == "理念之五:健全服务体系。"
     assert not [u for u in passage_units("先做准备;再去拜访。然后总结。", 0) if u.is_list]  # one 「;」 is a clause
 
 
 def test_a_list_question_gets_every_semicolon_item() -> None:
     words = {"经营": 2.0, "理念": 2.0, "乐园": 3.0}
     answer = compose_answer(_result("乐园那几条经营理念是啥", words, IDEAS))
-    assert "把握游客需求" in answer.body and "完善服务系统" in answer.body
+    assert "读懂游客需要" in answer.body and "健全服务体系" in answer.body
 
 
 def test_the_list_under_the_heading_that_names_it_beats_the_intro_that_mentions_it() -> None:
