@@ -34,7 +34,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import opencc
@@ -66,17 +66,25 @@ def find_doubled_run(text: str) -> DoubledRun | None:
     """The first run of `DOUBLED_MIN` letters that comes again within `DOUBLED_WITHIN` characters."""
     positions, letters = _letters(text)
     size = DOUBLED_MIN
+    for earlier, start in _repeated_grams(letters):
+        first = (positions[earlier], positions[earlier + size - 1] + 1)
+        if earlier + size <= start and positions[start] - first[1] <= DOUBLED_WITHIN:
+            return DoubledRun(letters[start : start + size], first, (positions[start], positions[start + size - 1] + 1))
+    return None
+
+
+def _repeated_grams(letters: str) -> Iterator[tuple[int, int]]:
+    """(earlier, start) for each run of `DOUBLED_MIN` letters (of `DOUBLED_MIN_DISTINCT` different ones) seen
+    again at `start`, in reading order."""
+    size = DOUBLED_MIN
     seen: dict[str, list[int]] = {}
     for start in range(len(letters) - size + 1):
         gram = letters[start : start + size]
         if len(set(gram)) < DOUBLED_MIN_DISTINCT:
             continue
         for earlier in seen.get(gram, ()):
-            first = (positions[earlier], positions[earlier + size - 1] + 1)
-            if earlier + size <= start and positions[start] - first[1] <= DOUBLED_WITHIN:
-                return DoubledRun(gram, first, (positions[start], positions[start + size - 1] + 1))
+            yield earlier, start
         seen.setdefault(gram, []).append(start)
-    return None
 
 
 def find_adjacent_double(text: str) -> DoubledRun | None:
@@ -85,19 +93,13 @@ def find_adjacent_double(text: str) -> DoubledRun | None:
     `DOUBLED_WITHIN` characters); `run` is the whole repeated run."""
     positions, letters = _letters(text)
     size = DOUBLED_MIN
-    seen: dict[str, list[int]] = {}
-    for start in range(len(letters) - size + 1):
-        gram = letters[start : start + size]
-        if len(set(gram)) < DOUBLED_MIN_DISTINCT:
+    for earlier, start in _repeated_grams(letters):
+        length = start - earlier
+        if length < size or letters[earlier:start] != letters[start : start + length]:
             continue
-        for earlier in seen.get(gram, ()):
-            length = start - earlier
-            if length < size or letters[earlier:start] != letters[start : start + length]:
-                continue
-            if positions[start] - positions[earlier + size - 1] - 1 <= DOUBLED_WITHIN:  # a doubled run, too
-                first = (positions[earlier], positions[start - 1] + 1)
-                return DoubledRun(letters[earlier:start], first, (positions[start], positions[start + length - 1] + 1))
-        seen.setdefault(gram, []).append(start)
+        if positions[start] - positions[earlier + size - 1] - 1 <= DOUBLED_WITHIN:  # a doubled run, too
+            first = (positions[earlier], positions[start - 1] + 1)
+            return DoubledRun(letters[earlier:start], first, (positions[start], positions[start + length - 1] + 1))
     return None
 
 

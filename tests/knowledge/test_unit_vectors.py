@@ -4,11 +4,8 @@ stored or embedded. Real SQLite and Chroma, a fake model counting its calls."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-import numpy as np
-from langchain_core.embeddings import Embeddings
 from sqlalchemy import delete, func, select
 
 from app.composition import Services
@@ -18,6 +15,7 @@ from knowledge.unit_similarity import EmbeddingUnitSimilarity
 from knowledge.unit_vectors import passage_unit_texts
 from storage.models import KnowledgeChunk, KnowledgeDocument, UnitVector
 from tests.conftest import make_settings
+from tests.support.counting_embeddings import CountingModel
 
 DOCUMENT = """# 投诉处理手册
 
@@ -31,35 +29,10 @@ DOCUMENT = """# 投诉处理手册
 """
 
 
-class FakeModel(Embeddings):
-    """Deterministic unit vectors from the text's hash, counting every text embedded."""
-
-    def __init__(self) -> None:
-        self.documents: list[str] = []
-        self.few: list[str] = []
-
-    @staticmethod
-    def _vector(text: str) -> list[float]:
-        seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
-        v = np.random.default_rng(seed).standard_normal(16).astype(np.float32)
-        return (v / np.linalg.norm(v)).tolist()
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.documents.extend(texts)
-        return [self._vector(t) for t in texts]
-
-    def embed_few(self, texts: list[str]) -> list[list[float]]:
-        self.few.extend(texts)
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vector("query: " + text)
-
-
-def _services(data_dir: Path, *, mode: str = "embedded") -> tuple[Services, FakeModel]:
+def _services(data_dir: Path, *, mode: str = "embedded") -> tuple[Services, CountingModel]:
     settings = make_settings(data_dir, refresh_seconds=0.0)
     settings = settings.model_copy(update={"vector_store": settings.vector_store.model_copy(update={"mode": mode})})
-    services, model = Services(settings), FakeModel()
+    services, model = Services(settings), CountingModel()
     services.embeddings = model  # type: ignore[misc] — before the dense index and the similarity are built
     return services, model
 
@@ -92,7 +65,7 @@ def test_a_fresh_process_replies_from_the_vectors_stored_at_ingest(tmp_path: Pat
     reply = fresh.ask("投诉处理怎么做?")
     assert reply.found
     assert model.few == [] and model.documents == []  # no unit embedded: every one was stored
-    unstored = EmbeddingUnitSimilarity(RememberingEmbeddings(FakeModel()))  # the reply as computed in memory
+    unstored = EmbeddingUnitSimilarity(RememberingEmbeddings(CountingModel()))  # the reply as computed in memory
     assert compose_answer(fresh.search.search("投诉处理怎么做?", k=5), similarity=unstored) == reply
 
 
