@@ -22,6 +22,7 @@ from storage.ingest_lock import IngestBusy, LockHolder, ingest_lock
 from storage.models import KnowledgeDocument
 from tests.conftest import make_settings
 from tests.support.generated_documents import write_long_markdown
+from tests.support.postgres import lock_waits
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -32,19 +33,6 @@ def _services(data_dir: Path, database_url: str) -> Services:
     return Services(
         settings.model_copy(update={"storage": settings.storage.model_copy(update={"database_url": database_url})})
     )
-
-
-def _lock_waits(url: str) -> int:
-    """Backends of this database waiting on a lock (a row lock, a unique index entry, an advisory lock)."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            query = (
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            return int(connection.execute(text(query)).scalar_one())
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.postgres
@@ -80,7 +68,7 @@ def test_a_second_ingest_during_the_first_commit_leaves_every_vector(empty_postg
     b = threading.Thread(target=run, args=("B",), name="B")
     b.start()
     deadline = time.monotonic() + 120
-    while _lock_waits(empty_postgres) == 0 and b.is_alive() and time.monotonic() < deadline:
+    while lock_waits(empty_postgres) == 0 and b.is_alive() and time.monotonic() < deadline:
         time.sleep(0.2)  # B is blocked: on the ingest lock now, on A's unique index entries before
     release.set()
     a.join(180)

@@ -12,16 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
 
 from app.composition import Services
 from ingest.document_writer import DocumentWriter
-from knowledge.unit_vectors import passage_unit_texts, text_key
-from storage.models import KnowledgeChunk, KnowledgeDocument, UnitVector
 from storage.unit_vector_repository import UnitVectorRepository
 from tests.conftest import make_settings
 from tests.support.counting_embeddings import CountingModel
 from tests.support.generated_documents import write_long_markdown
+from tests.support.postgres import lock_waits
+from tests.support.unit_vector_checks import missing_units
 
 pytestmark = pytest.mark.slow
 
@@ -45,34 +44,12 @@ def _services(data_dir: Path, database_url: str, model: CountingModel) -> Servic
     return services
 
 
-def _missing_units(services: Services) -> set[str]:
-    """Units of stored passages (every collection) without a stored vector."""
-    with services.uow.read() as session:
-        rows = session.execute(select(KnowledgeDocument.title, KnowledgeChunk.text).join(KnowledgeDocument)).all()
-        units = {text_key(t): t for title, t_ in rows for t in passage_unit_texts(title, t_)}
-        stored = set(session.scalars(select(UnitVector.text_hash)))
-    assert units
-    return {t for k, t in units.items() if k not in stored}
-
-
-def _lock_waits(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            query = (
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            return int(connection.execute(text(query)).scalar_one())
-    finally:
-        engine.dispose()
-
-
 def _until_blocked_or_done(thread: threading.Thread, database_url: str) -> None:
     """Until `thread` ended or waits on a lock (PostgreSQL: seen in pg_stat_activity; SQLite: after 2 s, on the
     write lock's busy timeout)."""
     deadline = time.monotonic() + (60 if database_url else 2)
     while thread.is_alive() and time.monotonic() < deadline:
-        if database_url and _lock_waits(database_url) > 0:
+        if database_url and lock_waits(database_url) > 0:
             time.sleep(0.3)
             return
         time.sleep(0.1)
@@ -133,7 +110,7 @@ def test_a_cleanup_racing_another_collections_ingest_keeps_its_new_vectors(datab
     b.join(120)
 
     assert errors == {}
-    assert _missing_units(services) == set()  # before: B's units, deleted by A's cleanup
+    assert missing_units(services) == set()  # before: B's units, deleted by A's cleanup
     assert [t for t, n in Counter(model.documents).items() if n > 1] == []
 
 
@@ -179,5 +156,5 @@ def test_a_vector_a_writer_found_stored_is_stored_again_if_a_cleanup_deleted_it(
     b.join(120)
 
     assert errors == []
-    assert _missing_units(services) == set()
+    assert missing_units(services) == set()
     assert [t for t, n in Counter(model.documents).items() if n > 1] == []  # before: B's cleanup embedded it again

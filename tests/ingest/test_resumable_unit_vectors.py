@@ -10,14 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from app.composition import Services
-from knowledge.unit_vectors import passage_unit_texts, text_key
-from storage.models import KnowledgeChunk, KnowledgeDocument, UnitVector
 from tests.conftest import make_settings
 from tests.support.counting_embeddings import CountingModel
 from tests.support.generated_documents import marker, write_long_markdown
+from tests.support.unit_vector_checks import missing_units
 
 SECTIONS, BATCH = 40, 8
 
@@ -34,16 +32,6 @@ def _services(data_dir: Path, model: CountingModel) -> Services:
     services = Services(settings)
     services.embeddings = model  # type: ignore[misc] — before the dense index and the similarity are built
     return services
-
-
-def _missing_units(services: Services) -> set[str]:
-    """Units of stored passages (every collection) without a stored vector."""
-    with services.uow.read() as session:
-        rows = session.execute(select(KnowledgeDocument.title, KnowledgeChunk.text).join(KnowledgeDocument)).all()
-        units = {text_key(t): t for title, text in rows for t in passage_unit_texts(title, text)}
-        stored = set(session.scalars(select(UnitVector.text_hash)))
-    assert units
-    return {t for k, t in units.items() if k not in stored}
 
 
 @pytest.mark.parametrize("other_ingest_between", [False, True])
@@ -67,7 +55,7 @@ def test_a_resumed_large_document_has_every_unit_vector_and_replies_embed_nothin
     assert report.count("added") == 1
     with services.uow.read() as session:
         assert len(services.repository.all_chunk_ids(session, collections=["processes"])) == SECTIONS
-    assert _missing_units(services) == set()
+    assert missing_units(services) == set()
     embedded_twice = set(stopping.documents) & set(resuming.documents)
     assert not {t for t in embedded_twice if "本节标记" in t}  # the staged batches' passages and units: reused
 

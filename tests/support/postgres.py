@@ -59,3 +59,16 @@ def empty_engine(url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def lock_waits(url: str) -> int:
+    """Backends of this database waiting on a lock (a row lock, a unique index entry, an advisory lock)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = (
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return int(connection.execute(text(query)).scalar_one())
+    finally:
+        engine.dispose()
