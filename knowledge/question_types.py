@@ -145,6 +145,12 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
         re.compile(rf"{_DIGITS}\s*(?:元|万|亿|块|美元)|[¥￥]\s*{_DIGITS}|\d{{2,}}(?:\s+\d{{2,}})+"),
         re.compile(rf"{_MONEY}+|多少钱|费用|价格|资费|月费|年费"),
     ),
+    AmountClass(  # 「名额给几个」: places are a count of people
+        "places",
+        _any("名额[^,,。;;??!!]{0,6}(?:多少|几)", "(?:多少|几)个?名额"),
+        re.compile(rf"(?:{_DIGITS}|{_CN_NUMBER})\s*(?:个|名|人)"),
+        re.compile("名额"),
+    ),
     AmountClass(
         "share",
         _any("比例", "占比", "百分之几", "权重", "比重", "几成"),
@@ -183,10 +189,15 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
 )
 
 
-_UNITS = "兆|m|g|gb|mb|人|户|家|台|小时|分钟|课时|天|周|个月|年|次|倍|万|公里|平方米|网点|个网点"
-_HOW_MANY_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(?:个)?({_UNITS})")
+_UNITS = "兆|m|g|gb|mb|人|户|家|台|小时|分钟|课时|天|周|个月|年|次|倍|万|公里|平方米|网点|个网点|顾问|专家|员工|人员"
+_HOW_MANY_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(?:个|名|位)?({_UNITS})")
+# A phone number has a phone's shape — a service number (95572, 10086), 400/800, an area code, a mobile — not any
+# run of digits: 「问鼎资讯-57p-201102」 ends in a year and month.
 PHONE = AmountClass(
-    "phone", _any("电话", "号码", "热线"), re.compile(r"\d{5,}|\d{3,4}-\d{7,8}"), re.compile("电话|号码|热线")
+    "phone",
+    _any("电话", "号码", "热线"),
+    re.compile(r"(?<![\d.-])(?:0\d{2,3}-?\d{7,8}|1[3-9]\d{9}|[48]00-?\d{3}-?\d{4}|\d{5})(?![\d-])"),
+    re.compile("电话|号码|热线"),
 )
 TIME_OF_DAY = AmountClass("clock", _any("几点"), re.compile(r"\d{1,2}\s*[::]\s*\d{2}|\d{1,2}\s*点"), re.compile("几点"))
 
@@ -194,8 +205,9 @@ TIME_OF_DAY = AmountClass("clock", _any("几点"), re.compile(r"\d{1,2}\s*[::]\s
 def _unit_class(unit: str) -> AmountClass:
     """「多少兆」「几个课时」: the question names its unit, so a passage must state a number in that unit."""
     return AmountClass(
-        f"unit:{unit}", re.compile(rf"(?:多少|几)(?:个)?{unit}"),
-        re.compile(rf"(?:{_DIGITS}|{_CN_NUMBER})\s*(?:个\s*)?{unit}"),  # 「60 个网点」 for 「多少个网点」
+        f"unit:{unit}",
+        re.compile(rf"(?:多少|几)(?:[个名位])?{unit}"),
+        re.compile(rf"(?:{_DIGITS}|{_CN_NUMBER})\s*(?:[个名位]\s*)?{unit}"),  # 「60 个网点」 for 「多少个网点」
     )
 
 

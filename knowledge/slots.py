@@ -38,7 +38,10 @@ ORGANISATION = AmountClass(
 # 「谁发起」「要谁批」 are left out — a department answers them (「由人力资源部发布通知」), and 客户经理 is everywhere.
 PERSON = AmountClass(
     "person",
-    re.compile(r"哪位|哪个(?:领导|人|老师|专家)|什么人(?:提出|说)|谁(?:最早|最先|首先)?(?:提出|说|讲|创|写)"),
+    re.compile(
+        r"哪位|哪个(?:领导|人|老师|专家)|什么人(?:提出|说)|谁(?:最早|最先|首先)?(?:提出|说|讲|创|写)"
+        r"|(?:老总|领导|负责人|总经理|董事长|总裁|创始人|老板|行长|局长)(?:是谁|叫(?:啥|什么)|是哪位)"
+    ),
     re.compile(
         rf"{_NAME_CHARS}{{1,6}}(?:董事长|总经理|总裁|总监|书记|主任|部长|局长|行长|主席|教授|老师|先生|女士)"
         r"|提出者"
@@ -73,10 +76,12 @@ DURATION = AmountClass(
     re.compile(rf"{_NUMBER}\s*(?:天|日|周|个?月|年|小时|分钟|个工作日|季度)|当天|当场"),
 )
 
-# 「收益率多少」「利率是多少」 want a percentage, as a share does.
+# 「收益率多少」「利率是多少」 want a percentage, as a share does; so does a rate's target (「离网率考核的目标值定多少」).
 RATE = AmountClass(
     "rate",
-    re.compile(r"率[^,,。;;??!!]{0,6}(?:多少|几|多高|是啥|是什么)"),
+    re.compile(
+        r"率[^,,。;;??!!]{0,6}(?:多少|几|多高|是啥|是什么)|率[^,,。;;??!!]{0,12}目标值?[^,,。;;??!!]{0,6}(?:多少|多高)"
+    ),
     re.compile(r"\d+(?:\.\d+)?\s*[%‰]|百分之|[一二两三四五六七八九十]成"),
 )
 

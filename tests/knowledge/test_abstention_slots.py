@@ -168,3 +168,64 @@ def test_a_size_and_a_time_limit_must_be_stated() -> None:
     test = "知识测验:80 题,分数线 45 / 55 / 75。"
     assert not _found("知识测验考试限时多长", ["知识", "测验", "考试"], test)
     assert _found("知识测验考试限时多长", ["知识", "测验", "考试"], "知识测验 80 题,考试限时 60 分钟。")
+
+
+def test_a_hotline_is_a_phone_number_not_a_date_code() -> None:
+    # 「…-问鼎资讯-57p-201102」 names the firm beside a year-month code; a hotline is 95xxx, 400-…, 0xx-… or a mobile.
+    terms = ["问鼎", "资讯", "咨询"]
+    title = "问鼎资讯-客户经理方案-57p-201102"
+    assert not _found("问鼎资讯的咨询热线是多少", terms, title)
+    assert _found("问鼎资讯的咨询热线是多少", terms, "问鼎资讯咨询热线 400-820-1234,工作日接听。")
+    assert _found("快运客服电话多少", ["快运", "客服"], "快运有全国统一客服号码 95572。")
+
+
+@pytest.mark.parametrize(
+    ("question", "slot"),
+    [
+        ("快运公司的老总叫啥名字", "person"),
+        ("这家银行行长是谁", "person"),
+        ("这个业务叫啥名字", None),  # a product's name, not a person's
+        ("麦肯锡派了几个顾问", "unit:顾问"),
+        ("每次晋级高级的名额给几个", "places"),
+        ("离网率考核的目标值一般定多少", "rate"),
+    ],
+)
+def test_who_heads_it_how_many_people_and_a_target_rate_are_slots(question: str, slot: str | None) -> None:
+    found = asked_slot(question)
+    assert (found.name if found else None) == slot
+
+
+@pytest.mark.parametrize(
+    ("question", "terms", "unfilled", "filled"),
+    [
+        (
+            "快运公司的老总叫啥名字",
+            ["快运", "公司", "老总"],
+            "快运公司是铁路直属的专业运输企业,快运物流业龙头企业。",
+            "快运公司总经理王明在年会上讲话。",
+        ),
+        (
+            "麦肯锡一共派了几个顾问驻场",
+            ["麦肯锡", "顾问", "驻场"],
+            "资料来源:麦肯锡咨询公司项目报告 2001 年。",
+            "麦肯锡派了 12 名顾问驻场半年。",
+        ),
+        (
+            "每次晋级高级的名额给几个",
+            ["晋级", "高级", "名额"],
+            "人力资源部发布通知,明确晋级评审的时间、条件及各级各档的名额。",
+            "每次晋级评审,高级名额为 3 个。",
+        ),
+        (
+            "离网率考核的目标值一般定多少",
+            ["离网率", "目标值"],
+            "06 离网率 得分 = (目标值 - 实际离网率) / 目标值 × 权重。",
+            "离网率的目标值定为 2%,超过扣分。",
+        ),
+    ],
+)
+def test_a_name_a_head_count_or_a_target_rate_must_be_stated(
+    question: str, terms: list[str], unfilled: str, filled: str
+) -> None:
+    assert not _found(question, terms, unfilled)
+    assert _found(question, terms, filled)
