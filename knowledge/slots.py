@@ -76,7 +76,8 @@ DURATION = AmountClass(
     re.compile(rf"{_NUMBER}\s*(?:天|日|周|个?月|年|小时|分钟|个工作日|季度)|当天|当场"),
 )
 
-# 「收益率多少」「利率是多少」 want a percentage, as a share does; so does a rate's target (「离网率考核的目标值定多少」).
+# 「收益率多少」「利率是多少」 want a percentage, as a share does; so does a rate's target
+# (「离网率考核的目标值定多少」).
 RATE = AmountClass(
     "rate",
     re.compile(
@@ -111,7 +112,11 @@ def asked_slot(question: str) -> AmountClass | None:
 # registered capital, a salary table) is not that fee. 「免费」「消费」「资费」「收费」 name no fee of their own.
 _FEE = re.compile(r"([\u3400-\u9fff])(?<![免消花浪资收付缴交经])费(?!用)")
 # 「要等多久才能提车」「多久能复机」 ask how long until an event; 80 hours of training are not that wait.
-_UNTIL = re.compile(r"多久(?:才能|才可以|才会|就能|后能|后可以|能|可以|会)([\u3400-\u9fff]{2,6})")
+# 「从下单到交车要多久」 names the event before 多久.
+_UNTIL = re.compile(
+    r"多久(?:才能|才可以|才会|就能|后能|后可以|能|可以|会)([\u3400-\u9fff]{2,6})"
+    r"|到([\u3400-\u9fff]{2,4}?)(?:要|需要|得|大概|大约)*多久"
+)
 # 「几天内必须答复」 asks by when the reply is due; 4 hours of repair time beside 「投诉」 are not that deadline.
 _WITHIN = re.compile(
     r"(?:几天|多少天|几个工作日|多少个工作日)(?:之内|以内|内)?(?:必须|需要|应该|要|得|需|应|就|能)*([\u3400-\u9fff]{2,6})"
@@ -129,7 +134,8 @@ def asked_about(question: str, slot: AmountClass | None, words: Sequence[str]) -
         return tuple(f"{m.group(1)}费" for m in _FEE.finditer(text))
     if slot.name in ("duration", "days"):
         pattern = _UNTIL if slot.name == "duration" else _WITHIN
-        events = [w for m in pattern.finditer(text) for w in words if len(w) > 1 and m.group(1).startswith(w)]
+        found = [next(g for g in m.groups() if g) for m in pattern.finditer(text)]
+        events = [w for event in found for w in words if len(w) > 1 and event.startswith(w)]
         return tuple(events[:1])
     return ()
 
