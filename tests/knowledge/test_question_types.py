@@ -29,6 +29,8 @@ N, D, L, DEF, R, H, Y = Kind.NUMBER, Kind.DURATION, Kind.LIST, Kind.DEFINITION, 
         ("EDI是啥", DEF),  # colloquial
         ("啥是博弈论", DEF),
         ("这个模型叫啥", DEF),
+        ("前后端之间签SLA是干嘛用的", DEF),  # what a thing is for is said as what it is
+        ("客户档案有啥用", DEF),
         ("为什么要逐级晋级?", R),
         ("為什麼要逐級晉級?", R),
         ("为啥不能跨级", R),
