@@ -40,10 +40,8 @@ _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.LIST, _any("[三四五六七八九十两]个(?:阶段|步骤|方面|部分|原则|特点)")),
     (Kind.DEFINITION, _any("什么是", "是什么", "是啥", "啥是", "指什么", "什么意思", "啥意思", "含义", "定义")),
     (Kind.DEFINITION, _any("叫什么", "叫啥", "指的是", "何谓", "是指")),
-    (
-        Kind.DEFINITION,
-        _any("干嘛用", "干啥用", "有啥用", "有什么用", "用来干", "起什么作用", "啥作用"),
-    ),  # what it is for
+    # what a thing is for is said as what it is: 「SLA是干嘛用的」 → 「通过SLA协议衔接前后端」
+    (Kind.DEFINITION, _any("干嘛用", "干啥用", "有啥用", "有什么用", "用来干", "起什么作用", "啥作用")),
     (Kind.REASON, _any("为什么", "为啥", "为何", "原因", "怎么会", "why")),
     (Kind.HOWTO, _any("怎么", "如何", "怎样", "咋", "该怎", "技巧", "方法", "建议", "注意什么", "应该", "做法")),
     (Kind.HOWTO, _any("要做什么", "策略", "应对")),
