@@ -42,6 +42,7 @@ DEFAULT_DATASETS = (  # what `coach eval` (and `make eval`) measures when no --d
     (BENCH / "corpus_dev3.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_dev4.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_dev5.jsonl", SHARED / "corpus"),
+    (BENCH / "corpus_dev6.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_holdout.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_holdout2.jsonl", SHARED / "corpus"),
     (BENCH / "bundled_dev.jsonl", BUNDLED),
