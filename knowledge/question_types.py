@@ -42,7 +42,7 @@ _PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.DEFINITION, _any("叫什么", "叫啥", "指的是", "何谓", "是指")),
     # what a thing is for is said as what it is: 「SLA是干嘛用的」 → 「通过SLA协议衔接前后端」
     (Kind.DEFINITION, _any("干嘛用", "干啥用", "有啥用", "有什么用", "用来干", "起什么作用", "啥作用")),
-    (Kind.REASON, _any("为什么", "为啥", "为何", "原因", "怎么会", "why")),
+    (Kind.REASON, _any("为什么", "为啥", "为何", "原因", "怎么会", "why", "图啥", "图个啥", "为了啥", "图的是")),
     (Kind.HOWTO, _any("怎么", "如何", "怎样", "咋", "该怎", "技巧", "方法", "建议", "注意什么", "应该", "做法")),
     (Kind.HOWTO, _any("要做什么", "策略", "应对")),
     (Kind.YESNO, _any("能不能", "可不可以", "可以不", "是不是", "是否", "能否", "行不行", "会不会", "要不要")),
@@ -127,6 +127,7 @@ class AmountClass:
 
 _DIGITS = r"\d+(?:\.\d+)?"
 _CN_NUMBER = r"[一二两三四五六七八九十百千半]+"
+_CN_SCORE = r"[一二两三四五六七八九]+[十百]?[一二三四五六七八九]?"  # 六十分, 五分: not 十分 (very) nor 百分之
 _ASKS = r"(?:多少|几|多高|多大|多长|怎么算|是啥|是什么)"  # wording that asks for the amount itself
 _MONEY = r"(?:钱|费|(?<!评)价|工资|薪|月租|报价|收入|奖金|补贴)"  # 评价 is an evaluation, not a price
 _SCORE = r"(?:分数|分数线|及格|过线|满分|得分)"
@@ -140,6 +141,12 @@ def _asked(topic: str) -> str:
 
 
 AMOUNT_CLASSES: tuple[AmountClass, ...] = (
+    AmountClass(  # 「单价一共让了多少」: a concession is said as a share or an amount (「累计下调约 7%」)
+        "reduction",
+        _any("(?:让|降|下调|优惠|打折|便宜)了?[^,,。;;??!!]{0,4}(?:多少|几)"),
+        re.compile(rf"{_DIGITS}\s*(?:%|元|万|块|折)|百分之|{_CN_NUMBER}折"),
+        re.compile("让价|降价|优惠|折扣"),
+    ),
     AmountClass(
         "money",
         _any(_asked(_MONEY), "多少元"),
@@ -172,7 +179,9 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
     AmountClass(  # 「目标多少分」「及格多少分」 ask for a level: 「扣 2 分」 is no level
         "score",
         _any("几分(?!钟)", "多少分(?!钟)", _asked(_SCORE)),
-        re.compile(rf"(?<![扣减加\s\d.])\s*{_DIGITS}\s*分|{_DIGITS}\s*[/-]\s*{_DIGITS}|(?<![扣减加]){_CN_NUMBER}分"),
+        re.compile(
+            rf"(?<![扣减加\s\d.])\s*{_DIGITS}\s*分|{_DIGITS}\s*[/-]\s*{_DIGITS}|(?<![扣减加]){_CN_SCORE}分(?!之)"
+        ),
         re.compile(rf"{_SCORE}|多少分|几分"),
     ),
     AmountClass(  # 「网盘多大容量」「带宽多少」: a size in its unit
@@ -201,7 +210,10 @@ PHONE = AmountClass(
     re.compile(r"(?<![\d.-])(?:0\d{2,3}-?\d{7,8}|1[3-9]\d{9}|[48]00-?\d{3}-?\d{4}|\d{5})(?![\d-])"),
     re.compile("电话|号码|热线"),
 )
-TIME_OF_DAY = AmountClass("clock", _any("几点"), re.compile(r"\d{1,2}\s*[::]\s*\d{2}|\d{1,2}\s*点"), re.compile("几点"))
+# 「几点下班」 asks for a clock time; 「哪几点」「有几点」 for points to list.
+TIME_OF_DAY = AmountClass(
+    "clock", _any("(?<![哪有分])几点"), re.compile(r"\d{1,2}\s*[::]\s*\d{2}|\d{1,2}\s*点"), re.compile("几点")
+)
 
 
 def _unit_class(unit: str) -> AmountClass:

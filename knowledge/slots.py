@@ -86,7 +86,17 @@ RATE = AmountClass(
     re.compile(r"\d+(?:\.\d+)?\s*[%‰]|百分之|[一二两三四五六七八九十]成"),
 )
 
-SLOTS = (YEAR, ORGANISATION, PERSON, PLACE, DAYS, RATE)
+# 「每个月几号出来」「几月份报名」 want a day of the month or a month, not 「每半年一次」.
+DATE = AmountClass(
+    "date",
+    re.compile(r"几号|哪天|哪一天|几月份|几月|哪个月"),
+    re.compile(
+        r"(?<![\d个每])(?:\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月(?:份|初|底|中旬|上旬|下旬)?"
+        r"|(?<!\d)\d{1,2}\s*[日号]|月初|月底|月末|月中"
+    ),
+)
+
+SLOTS = (YEAR, ORGANISATION, PERSON, PLACE, DAYS, RATE, DATE)
 
 
 # 「客户问开通要几天,咋答」 asks what to say, not the number of days the customer asked about.

@@ -236,3 +236,37 @@ def test_a_name_a_head_count_or_a_target_rate_must_be_stated(
 ) -> None:
     assert not _found(question, terms, unfilled)
     assert _found(question, terms, filled)
+
+
+@pytest.mark.parametrize(
+    ("question", "slot"),
+    [
+        ("单价最后一共让了多少", "reduction"),
+        ("头一批试点看中的是哪几点", None),  # points to list, not a clock time
+        ("营业厅几点关门", "clock"),
+        ("考核结果每个月几号出来", "date"),
+        ("晋级每年几月份报名", "date"),
+    ],
+)
+def test_a_concession_a_date_and_points_to_list(question: str, slot: str | None) -> None:
+    found = asked_slot(question)
+    assert (found.name if found else None) == slot
+
+
+def test_a_concession_is_answered_by_a_share() -> None:
+    terms = ["单价", "让"]
+    assert _found("单价最后一共让了多少", terms, "最终单价累计下调约 7%,没有突破底线。")
+    assert not _found("单价最后一共让了多少", terms, "单价分三次让,每次都换回一点东西。")
+
+
+def test_a_hundred_percent_and_very_are_no_scores() -> None:
+    terms = ["季度", "扣分"]
+    said = "一个季度的扣分要十分重视:零投诉不等于百分之百满意。"
+    assert not _found("一个季度最多扣到多少分", terms, said)
+    assert _found("一个季度最多扣到多少分", terms, "一个季度扣分最多扣到二十分为止。")
+
+
+def test_a_day_of_the_month_is_not_a_frequency() -> None:
+    terms = ["考核", "结果"]
+    assert not _found("考核结果每个月几号出来", terms, "考核结果每半年汇总一次,每月通报。")
+    assert _found("考核结果每个月几号出来", terms, "考核结果每月 5 号公布。")

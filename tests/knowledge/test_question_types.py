@@ -34,6 +34,7 @@ N, D, L, DEF, R, H, Y = Kind.NUMBER, Kind.DURATION, Kind.LIST, Kind.DEFINITION, 
         ("为什么要逐级晋级?", R),
         ("為什麼要逐級晉級?", R),
         ("为啥不能跨级", R),
+        ("三次让价一次比一次少,他图个啥", R),  # what for
         ("怎么让步?", H),
         ("怎麼處理客戶投訴?", H),
         ("咋跟客户砍价", H),  # colloquial
