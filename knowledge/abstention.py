@@ -22,6 +22,7 @@ NOT_FOUND_TEXT = "资料库里没有找到可靠的答案。"
 _SENTENCE_BREAK = re.compile(r"[。!?!?\n]")
 _ITEM_START = re.compile(r"(?<![\d.])\d{1,2}、|[((]\d{1,2}[))]")  # 「说明: 1、有专业职称的…」 starts another item
 AMOUNT_REACH = 40  # characters either side of a key term within which the asked-for amount must stand
+EVENT_REACH = 80  # … of the event or fee the question names (「哪年形成的」: 「(2005年),…总结…,形成了…」)
 SHORT_LEAD_IN = 40  # a list item is read with its lead-in when the lead-in is this short
 
 
@@ -55,7 +56,12 @@ def missing_entities(question: str, entities: Iterable[str], passages: Sequence[
 
 
 def states_amount(
-    amount: AmountClass, passages: Iterable[str], anchors: Sequence[str], *, others: re.Pattern[str] | None = None
+    amount: AmountClass,
+    passages: Iterable[str],
+    anchors: Sequence[str],
+    *,
+    others: re.Pattern[str] | None = None,
+    reach: int = AMOUNT_REACH,
 ) -> bool:
     """Does a passage state an amount of the asked kind in the same sentence or line as one of the question's
     key terms, within `AMOUNT_REACH` characters of it — and not past one of `others` (another pay item the
@@ -66,7 +72,7 @@ def states_amount(
         for anchor in anchors:
             start = folded.find(anchor)
             while start >= 0:
-                if amount.stated.search(_sentence_around(folded, start, len(anchor), others)):
+                if amount.stated.search(_sentence_around(folded, start, len(anchor), others, reach)):
                     return True
                 start = folded.find(anchor, start + 1)
     return False
@@ -85,11 +91,13 @@ def _items_with_lead_ins(text: str) -> str:
     return "\n".join(lines)
 
 
-def _sentence_around(text: str, start: int, length: int, others: re.Pattern[str] | None = None) -> str:
+def _sentence_around(
+    text: str, start: int, length: int, others: re.Pattern[str] | None = None, reach: int = AMOUNT_REACH
+) -> str:
     """The text around a match up to `AMOUNT_REACH` characters either side, not past a sentence or line end
     (nor past one of `others`)."""
-    left = text[max(start - AMOUNT_REACH, 0) : start]
-    right = text[start + length : start + length + AMOUNT_REACH]
+    left = text[max(start - reach, 0) : start]
+    right = text[start + length : start + length + reach]
     left = _ITEM_START.split(_SENTENCE_BREAK.split(left)[-1])[-1]
     right = _ITEM_START.split(_SENTENCE_BREAK.split(right)[0])[0]
     if others is not None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.chinese_text import fold_for_search
-from knowledge.abstention import NOT_FOUND_TEXT, states_amount
+from knowledge.abstention import AMOUNT_REACH, EVENT_REACH, NOT_FOUND_TEXT, states_amount
 from knowledge.answer_units import Unit, passage_units, unit_text
 from knowledge.question_types import classify, latin_terms
 from knowledge.results import Passage, SearchResult
@@ -159,7 +159,10 @@ def _supplies_amount(result: SearchResult, passages: Sequence[Passage]) -> bool:
     anchors = list(about) or [t for t in result.key_terms if not amount.is_topic(t)]
     naming = [p.text for p, text in ((p, _folded(p)) for p in passages) if all(n in text for n in result.named)]
     others = other_pay_items(result.query, amount)
-    return states_amount(amount, naming, anchors, others=others)  # 哈雷's 80 hours do not answer how long 迪斯尼 trains
+    reach = EVENT_REACH if about else AMOUNT_REACH
+    return states_amount(
+        amount, naming, anchors, others=others, reach=reach
+    )  # 哈雷's 80 hours do not answer how long 迪斯尼 trains
 
 
 def _choose(scored: list[tuple[float, Unit]], budget: int, units: dict[tuple[int, int], Unit]) -> list[Unit]:

@@ -200,7 +200,10 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
 )
 
 
-_UNITS = "兆|m|g|gb|mb|人|户|家|台|小时|分钟|课时|天|周|个月|年|次|倍|万|公里|平方米|网点|个网点|顾问|专家|员工|人员"
+_UNITS = (
+    "兆|m|g|gb|mb|人|户|家|台|小时|分钟|课时|天|周|个月|年|次|倍|万|公里|平方米|网点|个网点"
+    "|顾问|专家|员工|人员|客户经理"
+)
 _HOW_MANY_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(?:个|名|位)?({_UNITS})")
 # A phone number has a phone's shape — a service number (95572, 10086), 400/800, an area code, a mobile — not any
 # run of digits: 「问鼎资讯-57p-201102」 ends in a year and month.
@@ -228,7 +231,7 @@ def _unit_class(unit: str) -> AmountClass:
 def amount_class(question: str) -> AmountClass | None:
     """The kind of number a question asks for, when its wording names one."""
     text = fold_for_search(question)
-    if PHONE.cue.search(text) and re.search(_ASKS, text):
+    if PHONE.cue.search(text) and re.search(rf"{_ASKS}|哪个(?:号码|电话)|拨什么|打什么", text):
         return PHONE
     if TIME_OF_DAY.cue.search(text):
         return TIME_OF_DAY

@@ -96,7 +96,14 @@ DATE = AmountClass(
     ),
 )
 
-SLOTS = (YEAR, ORGANISATION, PERSON, PLACE, DAYS, RATE, DATE)
+# 「网址是多少」 wants a web address.
+WEB = AmountClass(
+    "web",
+    re.compile(r"网址|网站地址|域名|链接是|官网是|网站是"),
+    re.compile(r"https?://|www\.|[a-z0-9-]+\.(?:com|cn|net|org)(?![a-z])"),
+)
+
+SLOTS = (YEAR, ORGANISATION, PERSON, PLACE, DAYS, RATE, DATE, WEB)
 
 
 # 「客户问开通要几天,咋答」 asks what to say, not the number of days the customer asked about.
@@ -127,6 +134,8 @@ _UNTIL = re.compile(
     r"多久(?:才能|才可以|才会|就能|后能|后可以|能|可以|会)([\u3400-\u9fff]{2,6})"
     r"|到([\u3400-\u9fff]{2,4}?)(?:要|需要|得|大概|大约)*多久"
 )
+# 「哪一年成立的」 asks the year of an event: 2011 beside 「进军电子商务」 is not the year it was founded.
+_YEAR_OF = re.compile(r"哪(?:一|个)?年(?:正式|开始|首次|才)?([\u3400-\u9fff]{2,4})")
 # 「几天内必须答复」 asks by when the reply is due; 4 hours of repair time beside 「投诉」 are not that deadline.
 _WITHIN = re.compile(
     r"(?:几天|多少天|几个工作日|多少个工作日)(?:之内|以内|内)?(?:必须|需要|应该|要|得|需|应|就|能)*([\u3400-\u9fff]{2,6})"
@@ -136,14 +145,15 @@ _WITHIN = re.compile(
 def asked_about(question: str, slot: AmountClass | None, words: Sequence[str]) -> tuple[str, ...]:
     """The words the asked-for amount must stand beside, when the question names what the amount is of:
     the fee (「运费」; its last two characters, as the question's words may split it: 「咨询费」 → 「询费」) or
-    the event waited for, the first of the question's `words` after 「多久才能」 (「提车」)."""
+    the event waited for, the first of the question's `words` after 「多久才能」 (「提车」), or the event whose year
+    is asked (「哪一年成立」 → 成立)."""
     if slot is None:
         return ()
     text = fold_for_search(question)
     if slot.name == "money":
         return tuple(f"{m.group(1)}费" for m in _FEE.finditer(text))
-    if slot.name in ("duration", "days"):
-        pattern = _UNTIL if slot.name == "duration" else _WITHIN
+    if slot.name in ("duration", "days", "year"):
+        pattern = {"duration": _UNTIL, "days": _WITHIN, "year": _YEAR_OF}[slot.name]
         found = [next(g for g in m.groups() if g) for m in pattern.finditer(text)]
         events = [w for event in found for w in words if len(w) > 1 and event.startswith(w)]
         return tuple(events[:1])

@@ -270,3 +270,44 @@ def test_a_day_of_the_month_is_not_a_frequency() -> None:
     terms = ["考核", "结果"]
     assert not _found("考核结果每个月几号出来", terms, "考核结果每半年汇总一次,每月通报。")
     assert _found("考核结果每个月几号出来", terms, "考核结果每月 5 号公布。")
+
+
+def test_a_year_must_stand_by_the_event_asked_about() -> None:
+    # 「哪一年成立的」: 2011 beside 「进军电子商务」 is not the founding year;
+    # the event may sit further off in its sentence.
+    assert _about("快运公司是哪一年成立的", ("快运", "公司", "成立")) == ("成立",)
+    terms = ["快运", "公司", "成立"]
+    assert not _found("快运公司是哪一年成立的", terms, "快运公司 2011 年正式进军电子商务,网点遍布全国。")
+    late = "(2008 年),快运公司对发展历程作了全面回顾,总结了多年来凝聚的经验和做法,这才正式成立了电商部。"
+    assert _found("快运公司是哪一年成立的", terms, "快运公司成立于 1997 年。")
+    assert _found("快运公司电商部是哪一年成立的", ["快运", "电商部", "成立"], late)
+
+
+@pytest.mark.parametrize(
+    ("question", "terms", "unfilled", "filled"),
+    [
+        (
+            "快运的网上商城网址是多少",
+            ["快运", "网上商城"],
+            "快运的网上商城提供网上开店、商品销售和广告推介。",
+            "快运的网上商城网址是 www.example-kuaiyun.cn,可以开店。",
+        ),
+        (
+            "开通来电提醒该拨哪个号码",
+            ["来电提醒", "开通"],
+            "来电提醒开通后,未接来电会以短信提醒。",
+            "开通来电提醒请拨 10086 按提示办理。",
+        ),
+        (
+            "一共测评了多少个客户经理",
+            ["测评", "客户经理"],
+            "测评覆盖全区客户经理,结果用于定级。",
+            "测评覆盖 320 名客户经理,结果用于定级。",
+        ),
+    ],
+)
+def test_a_web_address_a_number_to_dial_and_a_head_count_must_be_stated(
+    question: str, terms: list[str], unfilled: str, filled: str
+) -> None:
+    assert not _found(question, terms, unfilled)
+    assert _found(question, terms, filled)
