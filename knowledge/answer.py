@@ -6,6 +6,7 @@ the order they help, then the sources they came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ KEY_SENTENCE_SHARE = 0.6  # a unit joins the answer when it scores at least this
 MAX_KEY_UNITS = 3
 SHORT_SENTENCE = 60  # a best sentence shorter than this brings the sentence after it
 OTHER_PASSAGE_SHARE = 0.3  # … and each passage not quoted yet its best unit above this share, if it fits
+_CONSEQUENCE = re.compile(r"(?:所以|因此|因而|可见|由此可见|总之)[,,]?")  # a conclusion drawn from what precedes it
 ANSWER_TARGET = 360  # characters of reply body that further units may fill (the best unit may take more)
 
 
@@ -174,6 +176,9 @@ def _choose(scored: list[tuple[float, Unit]], budget: int, units: dict[tuple[int
     follower = units.get((best.passage, best.order + 1))
     if not best.is_list and len(best.text) < SHORT_SENTENCE and follower is not None:
         chosen.append(follower)
+    reason = units.get((best.passage, best.order - 1)) if _CONSEQUENCE.match(best.text) else None
+    if reason is not None:
+        chosen.append(reason)  # 「所以期望要早管理」 is said because of what comes before it
     used = sum(len(u.full_text) for u in chosen)
     target = min(budget, ANSWER_TARGET)
     for score, unit in scored[1:]:
@@ -190,7 +195,8 @@ def _choose(scored: list[tuple[float, Unit]], budget: int, units: dict[tuple[int
         if score >= best_score * OTHER_PASSAGE_SHARE and used + len(unit.full_text) <= target:
             chosen.append(unit)  # a passage not yet quoted: its best unit, while the reply has room
             used += len(unit.full_text)
-    return [best, *sorted(chosen[1:], key=lambda u: (u.passage, u.order))]
+    rest = sorted((u for u in chosen[1:] if u is not reason), key=lambda u: (u.passage, u.order))
+    return [reason, best, *rest] if reason is not None else [best, *rest]
 
 
 def _render(units: list[Unit], query: QueryShape, budget: int) -> str:

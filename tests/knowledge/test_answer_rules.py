@@ -222,3 +222,14 @@ def test_a_numbered_item_starts_a_new_context_for_the_amount() -> None:
 
 def test_a_question_naming_no_pay_item_has_no_others() -> None:
     assert other_pay_items("来电提醒月租多少钱", _amount("来电提醒月租多少钱")) is None
+
+
+def test_a_conclusion_comes_with_what_it_is_drawn_from() -> None:
+    # 「所以期望要早管理」 is the best sentence for 「为啥得趁早管」; the reason is the list before it.
+    text = (
+        "集团客户期望的特点:\n- 期望来自多个部门;\n- 期望一旦写进合同纪要,就很难再降下来。\n"
+        "所以期望要在谈判早期就管理,而不是等交付出问题再解释。"
+    )
+    reply = compose_answer(result("客户期望为啥得趁早管理", ["期望", "趁早", "管理"], passage(text))).body
+    assert "很难再降下来" in reply
+    assert reply.index("很难再降下来") < reply.index("所以期望")
