@@ -142,6 +142,9 @@ _WITHIN = re.compile(
 )
 
 
+_EVENT_OF = {"duration": _UNTIL, "days": _WITHIN, "year": _YEAR_OF}  # the slots asked of an event the question names
+
+
 def asked_about(question: str, slot: AmountClass | None, words: Sequence[str]) -> tuple[str, ...]:
     """The words the asked-for amount must stand beside, when the question names what the amount is of:
     the fee (「运费」; its last two characters, as the question's words may split it: 「咨询费」 → 「询费」) or
@@ -152,8 +155,8 @@ def asked_about(question: str, slot: AmountClass | None, words: Sequence[str]) -
     text = fold_for_search(question)
     if slot.name == "money":
         return tuple(f"{m.group(1)}费" for m in _FEE.finditer(text))
-    if slot.name in ("duration", "days", "year"):
-        pattern = {"duration": _UNTIL, "days": _WITHIN, "year": _YEAR_OF}[slot.name]
+    pattern = _EVENT_OF.get(slot.name)
+    if pattern is not None:
         found = [next(g for g in m.groups() if g) for m in pattern.finditer(text)]
         events = [w for event in found for w in words if len(w) > 1 and event.startswith(w)]
         return tuple(events[:1])
