@@ -15,6 +15,8 @@ from scipy import sparse
 
 K1 = 1.2
 B = 0.75
+SINGLE_CHAR_WEIGHT = 0.3  # a one-character word's share of coverage: jieba leaves colloquial verbs and particles
+# (「带」「才」「算」「干」「老」) as single characters, and at full IDF they outweigh the question's subject
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,8 @@ class LexicalIndex:
         matched = np.zeros(len(rows))
         for word in key_words:
             idf = self.words.idf_of(word)
+            if len(word) == 1 and "\u3400" <= word <= "\u9fff":
+                idf *= SINGLE_CHAR_WEIGHT
             total += idf
             present = self.words.contains(rows, word)
             for alternative in synonyms_of.get(word, ()):

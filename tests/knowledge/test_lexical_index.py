@@ -47,3 +47,19 @@ def test_expansions_find_passages_the_question_words_miss():
 
 def test_empty_index_returns_nothing():
     assert LexicalIndex([], bigram_weight=0.5).search(words=["谈判"]) == []
+
+
+def test_a_one_character_word_weighs_less_in_coverage():
+    # 「带团队搞团队学习,得多久才见效」: jieba leaves 「带」 and 「才」 as single characters. At full IDF these rare
+    # characters outweighed the subject the passage does hold, and an answerable question abstained.
+    index = LexicalIndex(
+        [
+            IndexedPassage("p1", "courses", ["团队", "学习", "周期", "月"], ["团队", "学习"]),
+            IndexedPassage("p2", "courses", ["带", "才", "谈判"], ["谈判"]),
+            IndexedPassage("p3", "cases", ["客户", "服务"], ["客户", "服务"]),
+        ],
+        bigram_weight=0.5,
+    )
+    hit = index.search(words=["团队", "学习"], key_words=["带", "团队", "学习", "才"], limit=1)[0]
+    assert hit.chunk_id == "p1"
+    assert hit.coverage > 0.5
