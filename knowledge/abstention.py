@@ -24,6 +24,7 @@ _ITEM_START = re.compile(r"(?<![\d.])\d{1,2}、|[((]\d{1,2}[))]")  # 「说明: 
 AMOUNT_REACH = 40  # characters either side of a key term within which the asked-for amount must stand
 EVENT_REACH = 80  # … of the event or fee the question names (「哪年形成的」: 「(2005年),…总结…,形成了…」)
 SHORT_LEAD_IN = 40  # a list item is read with its lead-in when the lead-in is this short
+AGREEMENT_TOP = 5  # how many of each side's best passages the agreement of the two retrievers is judged on
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,25 @@ class AbstentionPolicy:
     """
 
     min_coverage: float = 0.5
+    agreement_floor: float = 0.05  # below min_coverage but at least this, the dense side may vouch for the question
+    agreement_passages: int = 2  # … when this many of its best passages are also the lexical side's best
 
-    def should_abstain(self, *, has_terms: bool, best_coverage: float | None) -> bool:
+    def should_abstain(self, *, has_terms: bool, best_coverage: float | None, agreement: int | None = None) -> bool:
+        """`agreement`: how many passages the lexical and the dense side both rank among their `AGREEMENT_TOP`
+        best (None when there is no dense side). Coverage counts the words the index lacks at full weight, and a
+        learner's colloquial words (「降降温」「拍板」「卡在哪」) are such words: two retrievers finding the same
+        passages say the question is about them anyway. A chore (「会议室咋预约」) finds no such agreement."""
         if not has_terms or best_coverage is None:
             return True
-        return best_coverage < self.min_coverage
+        if best_coverage >= self.min_coverage:
+            return False
+        return not (
+            agreement is not None and best_coverage >= self.agreement_floor and agreement >= self.agreement_passages
+        )
+
+    def wants_agreement(self, best_coverage: float | None) -> bool:
+        """Is the coverage in the band where the dense side's agreement decides?"""
+        return best_coverage is not None and self.agreement_floor <= best_coverage < self.min_coverage
 
 
 def named_entities(question: str, entities: Iterable[str]) -> tuple[str, ...]:

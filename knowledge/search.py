@@ -6,10 +6,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge.abstention import AbstentionPolicy, missing_entities, named_entities
+from knowledge.abstention import AGREEMENT_TOP, AbstentionPolicy, missing_entities, named_entities
 from knowledge.dense import DenseIndex
 from knowledge.fusion import fuse_scores
-from knowledge.lexical_index import LexicalIndex
+from knowledge.lexical_index import LexicalHit, LexicalIndex
 from knowledge.question_types import classify, focus_words
 from knowledge.results import MAX_PASSAGE_CHARS, Passage, SearchResult
 from knowledge.span_selection import QueryShape, rerank_by_units
@@ -68,11 +68,16 @@ class KnowledgeSearch:
         )
         best_coverage = max((h.coverage for h in lexical_hits[:k]), default=None)
         has_terms = bool(terms.words or terms.bigrams)
-        if self._abstention.should_abstain(has_terms=has_terms, best_coverage=best_coverage):
-            return SearchResult(question, True, (), terms.words)
+        dense_on = self._dense is not None and self._options.dense_weight > 0
         dense_scores: dict[str, float] = {}
-        if self._dense is not None and self._options.dense_weight > 0:
-            dense_scores = self._dense.search(question, k=self._options.candidates, collections=collections)
+        agreement = None
+        if dense_on and self._abstention.wants_agreement(best_coverage):
+            dense_scores = self._dense_scores(question, collections)
+            agreement = _agreement(lexical_hits, dense_scores)
+        if self._abstention.should_abstain(has_terms=has_terms, best_coverage=best_coverage, agreement=agreement):
+            return SearchResult(question, True, (), terms.words)
+        if dense_on and not dense_scores:
+            dense_scores = self._dense_scores(question, collections)
         fused = fuse_scores(
             [(h.chunk_id, h.score) for h in lexical_hits], dense_scores, dense_weight=self._options.dense_weight
         )
@@ -91,6 +96,10 @@ class KnowledgeSearch:
             return SearchResult(question, True, (), terms.words, key_terms)
         named = named_entities(question, self._tokenizer.entities)
         return SearchResult(question, False, tuple(passages), terms.words, key_terms, words, grams, focus_terms, named)
+
+    def _dense_scores(self, question: str, collections: Sequence[str] | None) -> dict[str, float]:
+        assert self._dense is not None
+        return self._dense.search(question, k=self._options.candidates, collections=collections)
 
     def passage(self, chunk_id: str) -> Passage | None:
         """One passage in full (for "open the source")."""
@@ -128,3 +137,9 @@ class KnowledgeSearch:
             if len(passages) == k:
                 break
         return passages
+
+
+def _agreement(lexical_hits: Sequence[LexicalHit], dense_scores: dict[str, float]) -> int:
+    """How many passages are among the `AGREEMENT_TOP` best of both sides."""
+    dense_best = sorted(dense_scores, key=lambda c: -dense_scores[c])[:AGREEMENT_TOP]
+    return len({h.chunk_id for h in lexical_hits[:AGREEMENT_TOP]} & set(dense_best))

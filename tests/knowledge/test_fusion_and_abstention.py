@@ -38,6 +38,16 @@ def test_abstention_policy(has_terms, coverage, expected):
     assert AbstentionPolicy(min_coverage=0.5).should_abstain(has_terms=has_terms, best_coverage=coverage) is expected
 
 
+@pytest.mark.parametrize(
+    ("coverage", "agreement", "expected"),
+    [(0.1, 2, False), (0.1, 5, False), (0.1, 1, True), (0.1, None, True), (0.04, 5, True), (0.6, None, False)],
+)
+def test_below_the_coverage_line_two_retrievers_agreeing_vouch_for_the_question(coverage, agreement, expected):
+    policy = AbstentionPolicy(min_coverage=0.2)
+    assert policy.should_abstain(has_terms=True, best_coverage=coverage, agreement=agreement) is expected
+    assert policy.wants_agreement(coverage) is (0.05 <= coverage < 0.2)
+
+
 def test_similarities_are_normalised_over_the_dense_candidates():
     assert normalise_similarities({"a": 0.84, "b": 0.88, "c": 0.80}) == pytest.approx({"a": 0.5, "b": 1.0, "c": 0.0})
     assert normalise_similarities({"a": 0.8, "b": 0.8}) == {"a": 1.0, "b": 1.0}

@@ -30,7 +30,21 @@ class _Store:
         return {i: self._by_id[i] for i in chunk_ids if i in self._by_id}
 
 
-def _search(texts: Sequence[str]) -> KnowledgeSearch:
+class _Dense:
+    """Our dense seam: the passages it is told are nearest, best first."""
+
+    def __init__(self, nearest: Sequence[str]) -> None:
+        self.nearest = nearest
+        self.asked = 0
+
+    def search(self, _question: str, *, k: int, collections: Sequence[str] | None = None) -> dict[str, float]:
+        self.asked += 1
+        return {chunk_id: 0.9 - 0.01 * i for i, chunk_id in enumerate(self.nearest[:k])}
+
+
+def _search(
+    texts: Sequence[str], *, dense: _Dense | None = None, min_coverage: float = 0.0, dense_weight: float = 0.0
+) -> KnowledgeSearch:
     tokenizer = Tokenizer()
     stored = [StoredPassage(f"c{i:02d}", "general", t, "", "资料", "a.txt", "a.txt") for i, t in enumerate(texts)]
     rows = [IndexedPassage(p.chunk_id, p.collection, *tokenizer.document_tokens(p.text)) for p in stored]
@@ -38,11 +52,11 @@ def _search(texts: Sequence[str]) -> KnowledgeSearch:
     return KnowledgeSearch(
         tokenizer=tokenizer,
         lexical=LexicalIndex(rows),
-        dense=None,
+        dense=dense,  # type: ignore[arg-type]
         uow=store,  # type: ignore[arg-type]
         repository=store,  # type: ignore[arg-type]
-        abstention=AbstentionPolicy(min_coverage=0.0),
-        options=SearchOptions(),
+        abstention=AbstentionPolicy(min_coverage=min_coverage),
+        options=SearchOptions(dense_weight=dense_weight),
     )
 
 
@@ -71,3 +85,30 @@ def test_a_passage_as_long_as_the_chunker_writes_is_shown_whole() -> None:
     assert 500 < len(text) <= longest
     result = _search([text, "别的段落讲客户服务。"]).search("回款率不理想原因", k=2)
     assert result.passages[0].text == text
+
+
+EXPECTATION = [
+    "客户期望过高时,先给出两三个可选方案,再说明分阶段实施。",
+    "管理客户期望:承诺要留有余地。",
+    "晋级需要提交申请表。",
+    "投诉处理要在时限内回复。",
+    "会议纪要由主持人整理。",
+    "培训课程每季度开一次。",
+]
+COLLOQUIAL = "客户胃口太大,期望高得离谱,咋给他降降温?"  # 胃口 太大 离谱 降降温: words no passage holds
+
+
+def test_a_colloquial_question_below_the_coverage_line_is_answered_when_the_dense_side_agrees() -> None:
+    lexical_only = _search(EXPECTATION, min_coverage=0.2)
+    assert lexical_only.search(COLLOQUIAL, k=5).abstained  # coverage alone says no
+    agreeing = _Dense(["c00", "c01", "c04"])
+    result = _search(EXPECTATION, dense=agreeing, min_coverage=0.2, dense_weight=0.2).search(COLLOQUIAL, k=5)
+    assert not result.abstained
+    assert result.passages[0].chunk_id == "c00"
+    assert agreeing.asked == 1  # the dense side is asked once, for agreement and for fusion
+
+
+def test_the_dense_side_finding_other_passages_does_not_vouch() -> None:
+    elsewhere = _Dense(["c02", "c03", "c04", "c05"])
+    result = _search(EXPECTATION, dense=elsewhere, min_coverage=0.2, dense_weight=0.2).search(COLLOQUIAL, k=5)
+    assert result.abstained
