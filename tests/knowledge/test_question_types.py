@@ -56,6 +56,8 @@ def test_the_kind_a_question_asks_for(question: str, kind: Kind) -> None:
         ("怎么让步?", Y),
         ("能不能跨级晋级?", N),
         ("为什么要逐级晋级?", H),
+        ("衡量客户满不满意 一般看哪几个维度", N),  # names the six, does not count them: all six items stay
+        ("有哪几个阶段", N),
     ],
 )
 def test_a_question_does_not_ask_for_what_its_wording_does_not_show(question: str, absent: Kind) -> None:
