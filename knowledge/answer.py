@@ -168,7 +168,8 @@ def _supplies_amount(result: SearchResult, passages: Sequence[Passage]) -> bool:
 
 
 def _choose(scored: list[tuple[float, Unit]], budget: int, units: dict[tuple[int, int], Unit]) -> list[Unit]:
-    """The best unit (a short sentence with the one after it: 「零投诉就是满意」 needs its why), then others
+    """The best unit (a short sentence with the one after it: 「零投诉就是满意」 needs its why; a list with the
+    short sentence after it, which often says what the items add up to), then others
     close to it in score while they fit the target length, then the best unit of each passage not quoted yet
     while it fits: the answer is often in the second or third passage, whose best unit scores lower."""
     best_score, best = scored[0]
@@ -176,6 +177,8 @@ def _choose(scored: list[tuple[float, Unit]], budget: int, units: dict[tuple[int
     follower = units.get((best.passage, best.order + 1))
     if not best.is_list and len(best.text) < SHORT_SENTENCE and follower is not None:
         chosen.append(follower)
+    elif best.is_list and follower is not None and not follower.is_list and len(follower.text) < SHORT_SENTENCE:
+        chosen.append(follower)  # a list and the short sentence summing it up: 「让步幅度越来越小,对方感到…」
     reason = units.get((best.passage, best.order - 1)) if _CONSEQUENCE.match(best.text) else None
     if reason is not None:
         chosen.append(reason)  # 「所以期望要早管理」 is said because of what comes before it

@@ -130,6 +130,18 @@ def test_a_short_best_sentence_brings_the_one_that_explains_it() -> None:
     assert "无关" not in answer.body
 
 
+def test_a_list_brings_the_short_sentence_that_sums_it_up() -> None:
+    # 「图个啥」: the three concessions are the best unit, the why is the sentence right after them
+    text = (
+        "小周分三次让步,每次都换回一点东西:\n- 第一次降 4%,合同延长为三年;\n- 第二次降 2%,新增 10 个网点;\n"
+        "- 第三次只降 1%。\n让步幅度越来越小,对方感到已经接近极限。\n别的段落讲客户满意度调查的频次和方式。"
+    )
+    answer = compose_answer(result("小周三次让步一次比一次少,图个啥", ["小周", "三次", "让步"], passage(text)))
+    assert answer.body.startswith("小周分三次让步")
+    assert "接近极限" in answer.body
+    assert "满意度调查" not in answer.body
+
+
 def test_an_amount_far_from_the_question_term_does_not_answer_it() -> None:
     money = _amount("绩效工资一个月多少钱")
     near = "绩效工资每月 800 元,按季度考核结果浮动。"
