@@ -74,7 +74,9 @@ class KnowledgeSearch:
         if dense_on and self._abstention.wants_agreement(best_coverage):
             dense_scores = self._dense_scores(question, collections)
             agreement = _agreement(lexical_hits, dense_scores)
-        if self._abstention.should_abstain(has_terms=has_terms, best_coverage=best_coverage, agreement=agreement):
+        if self._abstention.should_abstain(
+            has_terms=has_terms, best_coverage=best_coverage, agreement=agreement, passages=len(self._lexical)
+        ):
             return SearchResult(question, True, (), terms.words)
         if dense_on and not dense_scores:
             dense_scores = self._dense_scores(question, collections)

@@ -44,8 +44,17 @@ def test_abstention_policy(has_terms, coverage, expected):
 )
 def test_below_the_coverage_line_two_retrievers_agreeing_vouch_for_the_question(coverage, agreement, expected):
     policy = AbstentionPolicy(min_coverage=0.2)
-    assert policy.should_abstain(has_terms=True, best_coverage=coverage, agreement=agreement) is expected
+    assert policy.should_abstain(has_terms=True, best_coverage=coverage, agreement=agreement, passages=338) is expected
     assert policy.wants_agreement(coverage) is (0.05 <= coverage < 0.2)
+
+
+@pytest.mark.parametrize(("passages", "needed"), [(338, 2), (60, 2), (20, 3), (10, 5), (8, None), (0, None)])
+def test_agreement_must_beat_chance_in_a_small_library(passages, needed):
+    # in a library of 8 passages any two top-5 lists share at least 2: agreement says nothing there
+    policy = AbstentionPolicy(min_coverage=0.2)
+    assert policy.agreement_needed(passages) == needed
+    vouched = not policy.should_abstain(has_terms=True, best_coverage=0.1, agreement=5, passages=passages)
+    assert vouched is (needed is not None)
 
 
 def test_similarities_are_normalised_over_the_dense_candidates():

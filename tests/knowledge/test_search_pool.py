@@ -94,7 +94,8 @@ EXPECTATION = [
     "投诉处理要在时限内回复。",
     "会议纪要由主持人整理。",
     "培训课程每季度开一次。",
-]
+    *(f"第{i}号通知:客户经理到{i}楼领取工牌。" for i in range(60)),  # a library large enough that
+]  # two top-5 lists sharing 2 passages is more than chance (`AbstentionPolicy.agreement_needed`)
 COLLOQUIAL = "客户胃口太大,期望高得离谱,咋给他降降温?"  # 胃口 太大 离谱 降降温: words no passage holds
 
 
@@ -106,6 +107,14 @@ def test_a_colloquial_question_below_the_coverage_line_is_answered_when_the_dens
     assert not result.abstained
     assert result.passages[0].chunk_id == "c00"
     assert agreeing.asked == 1  # the dense side is asked once, for agreement and for fusion
+
+
+def test_in_a_handful_of_passages_agreement_vouches_for_nothing() -> None:
+    few = EXPECTATION[:6]
+    result = _search(few, dense=_Dense(["c00", "c01", "c02"]), min_coverage=0.2, dense_weight=0.2).search(
+        COLLOQUIAL, k=5
+    )
+    assert result.abstained
 
 
 def test_the_dense_side_finding_other_passages_does_not_vouch() -> None:
