@@ -46,6 +46,7 @@ DEFAULT_DATASETS = (  # what `coach eval` (and `make eval`) measures when no --d
     (BENCH / "corpus_dev7.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_holdout.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_holdout2.jsonl", SHARED / "corpus"),
+    (BENCH / "corpus_holdout3.jsonl", SHARED / "corpus"),
     (BENCH / "bundled_dev.jsonl", BUNDLED),
     (BENCH / "bundled_dev2.jsonl", BUNDLED),
     (BENCH / "bundled_dev3.jsonl", BUNDLED),
@@ -53,6 +54,7 @@ DEFAULT_DATASETS = (  # what `coach eval` (and `make eval`) measures when no --d
     (BENCH / "bundled_dev5.jsonl", BUNDLED),
     (BENCH / "bundled_holdout.jsonl", BUNDLED),
     (BENCH / "bundled_holdout2.jsonl", BUNDLED),
+    (BENCH / "bundled_holdout3.jsonl", BUNDLED),
 )
 RAW_TEXT = {".txt", ".md"}  # what the LangChain baseline reads as it is
 Ranker = Callable[[str], list[tuple[str, str]]]  # question → [(passage text, source file name)] best first
