@@ -131,7 +131,7 @@ _FEE = re.compile(r"([\u3400-\u9fff])(?<![免消花浪资收付缴交经])费(?!
 # 「要等多久才能提车」「多久能复机」 ask how long until an event; 80 hours of training are not that wait.
 # 「从下单到交车要多久」 names the event before 多久.
 _UNTIL = re.compile(
-    r"多久(?:才能|才可以|才会|就能|后能|后可以|能|可以|会)([\u3400-\u9fff]{2,6})"
+    r"多久(?:才能|才可以|才会|就能|后能|后可以|能|可以|会)([\u3400-\u9fff]{1,6})"
     r"|到([\u3400-\u9fff]{2,4}?)(?:要|需要|得|大概|大约)*多久"
 )
 # 「哪一年成立的」 asks the year of an event: 2011 beside 「进军电子商务」 is not the year it was founded.
@@ -159,6 +159,8 @@ def asked_about(question: str, slot: AmountClass | None, words: Sequence[str]) -
     if pattern is not None:
         found = [next(g for g in m.groups() if g) for m in pattern.finditer(text)]
         events = [w for event in found for w in words if len(w) > 1 and event.startswith(w)]
+        if not events and found and len(found[0]) == 1:
+            events = found[:1]  # 「多久能提」: the event is one character, a word of its own
         return tuple(events[:1])
     return ()
 

@@ -64,6 +64,7 @@ def test_the_fee_or_event_an_amount_must_stand_by() -> None:
     assert _about("体验包免费用多少钱") == ()
     assert _about("资费多少钱") == ()
     assert _about("定制车要等多久才能提车", ("定制车", "等", "提车")) == ("提车",)
+    assert _about("定制一台车要等多久能提", ("定制", "一台", "车")) == ("提",)  # an event of one character
     assert _about("多久会有结果", ("结果",)) == ()  # 「有结」 is no word of the question
     assert _about("定制一辆车,从下单到交车要多久", ("定制", "下单", "交车")) == ("交车",)
 
@@ -124,6 +125,12 @@ def test_the_fee_or_event_an_amount_must_stand_by() -> None:
             ["定制车", "提车"],
             "为了定制车的质量,员工要接受 80 小时培训。提车前做一次检查。",
             "定制车下单后等 6 周可以提车。",
+        ),
+        (
+            "定制一台车要等多久能提",
+            ["定制", "车"],
+            "为了定制车的质量,员工要接受 80 小时培训。",
+            "定制车下单后等 6 周能提。",
         ),
         (
             "定制一辆车,从下单到交车要多久",
