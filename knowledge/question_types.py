@@ -233,7 +233,9 @@ def _unit_class(unit: str) -> AmountClass:
 def amount_class(question: str) -> AmountClass | None:
     """The kind of number a question asks for, when its wording names one."""
     text = fold_for_search(question)
-    if PHONE.cue.search(text) and re.search(rf"{_ASKS}|哪个(?:号码|电话)|拨什么|打什么", text):
+    if PHONE.cue.search(text) and re.search(
+        rf"{_ASKS}|哪个(?:号码|电话)|拨什么|打什么|有没有(?:个|啥)?(?:联系)?电话", text
+    ):
         return PHONE
     if TIME_OF_DAY.cue.search(text):
         return TIME_OF_DAY

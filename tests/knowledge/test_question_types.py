@@ -116,6 +116,8 @@ def test_number_and_duration_questions_want_a_number() -> None:
         ("能不能跨级晋级", None),
         ("什么是EDI流程优化模型", None),
         ("怎么让步", None),
+        ("问鼎咨询那边有没有联系电话,想约他们来培训", "phone"),  # asks for the number itself
+        ("投诉电话打不通怎么办", None),
     ],
 )
 def test_the_kind_of_amount_a_question_wants(question: str, name: str | None) -> None:
