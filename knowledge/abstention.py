@@ -36,7 +36,7 @@ class AbstentionPolicy:
     """
 
     min_coverage: float = 0.5
-    agreement_floor: float = 0.05  # below min_coverage but at least this, the dense side may vouch for the question
+    agreement_floor: float = 0.01  # below min_coverage but at least this, the dense side may vouch for the question
     agreement_passages: int = 2  # … when this many of its best passages are also the lexical side's best
 
     def should_abstain(

@@ -40,12 +40,12 @@ def test_abstention_policy(has_terms, coverage, expected):
 
 @pytest.mark.parametrize(
     ("coverage", "agreement", "expected"),
-    [(0.1, 2, False), (0.1, 5, False), (0.1, 1, True), (0.1, None, True), (0.04, 5, True), (0.6, None, False)],
+    [(0.1, 2, False), (0.1, 5, False), (0.1, 1, True), (0.1, None, True), (0.005, 5, True), (0.6, None, False)],
 )
 def test_below_the_coverage_line_two_retrievers_agreeing_vouch_for_the_question(coverage, agreement, expected):
     policy = AbstentionPolicy(min_coverage=0.2)
     assert policy.should_abstain(has_terms=True, best_coverage=coverage, agreement=agreement, passages=338) is expected
-    assert policy.wants_agreement(coverage) is (0.05 <= coverage < 0.2)
+    assert policy.wants_agreement(coverage) is (0.01 <= coverage < 0.2)
 
 
 @pytest.mark.parametrize(("passages", "needed"), [(338, 2), (60, 2), (20, 3), (10, 5), (8, None), (0, None)])
