@@ -39,6 +39,8 @@ def _ask(services: Services, question: str) -> MobileAnswer:
         ("客户说我们的价格比竞争对手高,谈判时我该怎么让步?", ["让步", "交换条件"], ["哈雷", "第一部分"]),
         # 「备」「换」 are single characters the index holds rarely: at full weight they made this abstain
         ("续约开谈前,小周备了哪些能拿来跟客户换的条件?", ["增加备份链路"], []),
+        # the second half of the cut-score table says which number is which level, like the first
+        ("销售推动力情境模拟考几道题,多少分能到等级3", ["15 题", "8 / 10 / 12", "等级3"], ["|"]),
     ],
 )
 def test_reply_contains(services: Services, question: str, must: list[str], must_not: list[str]) -> None:
