@@ -1,7 +1,8 @@
 """When to say "资料库里没有找到可靠的答案" instead of showing noise. Pure functions.
 
 Three rules, each for a way a wrong reply slipped through coverage alone:
-* coverage — the best passage must hold enough of the question's informative terms (IDF-weighted);
+* coverage — the best passage must hold enough of the question's informative terms (IDF-weighted); below that,
+  the dense side vouches for the question when its nearest passages agree with the lexical side's beyond chance;
 * named things — a question that names a product, fee, company or chore (knowledge/dictionaries/entities.txt)
   is answered only by a passage that names it too: 「怎么申请信用卡」 is not answered by 「申请晋级」;
 * amounts — a question that asks for money, a share, a score or a time needs a passage sentence (or list item)
