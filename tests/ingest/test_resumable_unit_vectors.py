@@ -12,26 +12,15 @@ from pathlib import Path
 import pytest
 
 from app.composition import Services
-from tests.conftest import make_settings
 from tests.support.counting_embeddings import CountingModel
 from tests.support.generated_documents import marker, write_long_markdown
-from tests.support.unit_vector_checks import missing_units
+from tests.support.unit_vector_checks import missing_units, services_storing_units
 
 SECTIONS, BATCH = 40, 8
 
 
 def _services(data_dir: Path, model: CountingModel) -> Services:
-    settings = make_settings(data_dir, refresh_seconds=0.0)
-    settings = settings.model_copy(
-        update={
-            "ingest": settings.ingest.model_copy(update={"batch_passages": BATCH}),
-            "vector_store": settings.vector_store.model_copy(update={"mode": "embedded"}),
-        }
-    )
-    assert settings.answer.semantic_weight > 0  # replies score units by meaning: their vectors are stored
-    services = Services(settings)
-    services.embeddings = model  # type: ignore[misc] — before the dense index and the similarity are built
-    return services
+    return services_storing_units(data_dir, model, batch_passages=BATCH)
 
 
 @pytest.mark.parametrize("other_ingest_between", [False, True])

@@ -11,15 +11,13 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from app.composition import Services
 from knowledge.embeddings import E5Embeddings
-from knowledge.unit_vectors import passage_unit_texts
-from storage.models.knowledge import KnowledgeChunk, KnowledgeDocument, UnitVector
-from tests.conftest import make_settings
+from storage.models.knowledge import UnitVector
 from tests.support.generated_documents import write_long_markdown
-from tests.support.unit_vector_checks import missing_units
+from tests.support.unit_vector_checks import missing_units, services_storing_units, unit_texts
 
 PASSAGE_BATCH, UNIT_BATCH, BATCH_PASSAGES = 2, 5, 12
 
@@ -45,24 +43,8 @@ class _RecordingEngine:
 
 
 def _services(data_dir: Path, engine: _RecordingEngine) -> Services:
-    settings = make_settings(data_dir, refresh_seconds=0.0)
-    settings = settings.model_copy(
-        update={
-            "ingest": settings.ingest.model_copy(update={"batch_passages": BATCH_PASSAGES}),
-            "vector_store": settings.vector_store.model_copy(update={"mode": "embedded"}),
-        }
-    )
-    assert settings.answer.semantic_weight > 0  # replies score units by meaning: ingest embeds them
-    services = Services(settings)
     embeddings = E5Embeddings(batch_size=PASSAGE_BATCH, unit_batch_size=UNIT_BATCH, engine=engine)
-    services.embeddings = embeddings  # type: ignore[misc] — before the dense index is built
-    return services
-
-
-def _unit_texts(services: Services) -> set[str]:
-    with services.uow.read() as session:
-        rows = session.execute(select(KnowledgeDocument.title, KnowledgeChunk.text).join(KnowledgeDocument)).all()
-    return {t for title, text in rows for t in passage_unit_texts(title, text)}
+    return services_storing_units(data_dir, embeddings, batch_passages=BATCH_PASSAGES)
 
 
 def _batch_sizes(engine: _RecordingEngine, units: set[str]) -> tuple[list[int], list[int]]:
@@ -85,11 +67,11 @@ def test_units_go_in_batches_of_the_unit_batch_size_and_passages_in_batches_of_t
 
     assert report.count("added") == 2
     assert missing_units(services) == set()
-    unit_sizes, passage_sizes = _batch_sizes(engine, _unit_texts(services))
+    unit_sizes, passage_sizes = _batch_sizes(engine, unit_texts(services))
     assert max(unit_sizes) == UNIT_BATCH, unit_sizes  # before `unit_batch_size`: the passages' 2
     assert unit_sizes.count(UNIT_BATCH) > len(unit_sizes) / 2
     assert max(passage_sizes) == PASSAGE_BATCH, passage_sizes
-    assert sum(unit_sizes) == len(_unit_texts(services))  # each unit embedded once
+    assert sum(unit_sizes) == len(unit_texts(services))  # each unit embedded once
 
 
 def test_the_cleanup_embeds_the_missing_units_in_batches_of_the_unit_batch_size(tmp_path):
@@ -106,7 +88,7 @@ def test_the_cleanup_embeds_the_missing_units_in_batches_of_the_unit_batch_size(
 
     assert report.count("unchanged") == 1
     assert missing_units(again) == set()
-    units = _unit_texts(again)
+    units = unit_texts(again)
     unit_sizes, passage_sizes = _batch_sizes(engine, units)
     assert passage_sizes == []  # an unchanged file: only its units were embedded, by `sync_unit_vectors`
     assert max(unit_sizes) == UNIT_BATCH and sum(unit_sizes) == len(units), unit_sizes
