@@ -61,9 +61,7 @@ class KnowledgeServices:
         from knowledge.embeddings import create_embeddings
 
         e = self.settings.embedding
-        return create_embeddings(
-            model=e.model, device=e.device, batch_size=e.batch_size, unit_batch_size=e.unit_batch_size
-        )
+        return create_embeddings(model=e.model, device=e.device, batch_size=e.batch_size)
 
     @cached_property
     def query_embeddings(self) -> RememberingEmbeddings:

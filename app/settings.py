@@ -52,7 +52,6 @@ class StorageSettings(_Section):
 class EmbeddingSettings(_Section):
     model: str = "builtin:multilingual-e5-small"
     batch_size: int = Field(default=32, ge=1, le=1024)
-    unit_batch_size: int = Field(default=32, ge=1, le=1024)  # reply units at ingest (bench/embedding_batch_bench.py)
     device: Literal["cpu", "cuda"] = "cpu"
 
 

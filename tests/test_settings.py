@@ -27,22 +27,6 @@ def test_a_bad_value_is_an_error_naming_the_key(tmp_path):
         load_settings(config_path=_config(tmp_path, '[vector_store]\nmode = "cloud"\n'))
 
 
-def test_the_unit_batch_size_is_read_and_reaches_the_embeddings_while_passages_keep_theirs(tmp_path):
-    from app.composition import Services
-
-    settings = load_settings(config_path=_config(tmp_path, "[embedding]\nunit_batch_size = 64\n"), data_dir=tmp_path)
-    assert (settings.embedding.batch_size, settings.embedding.unit_batch_size) == (32, 64)
-    embeddings = Services(settings).embeddings  # built, not loaded
-    assert (embeddings.batch_size, embeddings.unit_batch_size) == (32, 64)  # type: ignore[attr-defined]
-    assert load_settings().embedding.unit_batch_size == 32  # the default (bench/embedding_batch_bench.py)
-
-
-@pytest.mark.parametrize("value", ["0", "1025", '"big"'])
-def test_a_bad_unit_batch_size_is_an_error_naming_the_key(tmp_path, value):
-    with pytest.raises(SettingsError, match=r"embedding\.unit_batch_size"):
-        load_settings(config_path=_config(tmp_path, f"[embedding]\nunit_batch_size = {value}\n"))
-
-
 def test_environment_overrides_and_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("COACH_RETRIEVAL__DEFAULT_K", "7")
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "elsewhere"))
