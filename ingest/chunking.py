@@ -55,7 +55,8 @@ def _blocks(heading: str | None, text: str) -> list[tuple[str, list[str]]]:
     """Split one cleaned section into (heading, body lines) at heading-like lines.
 
     A heading line leaves the body (the section name carries it); a run of heading-like lines is content
-    (a list of short lines), so nothing a learner needs is lost.
+    (a list of short lines), and so is a heading-like line after a body too small to stand alone (「满意管理8字真言
+    / • 管理预期 / 超越预期」: the second item lost its bullet), so nothing a learner needs is lost.
     """
     lines = [raw.strip().lstrip("#").strip() for raw in text.splitlines()]
     lines = [line for line in lines if line]
@@ -64,7 +65,7 @@ def _blocks(heading: str | None, text: str) -> list[tuple[str, list[str]]]:
     body: list[str] = []
     for i, line in enumerate(lines):
         in_run = (i > 0 and _is_heading(lines[i - 1])) or (i + 1 < len(lines) and _is_heading(lines[i + 1]))
-        if _is_heading(line) and not in_run:
+        if _is_heading(line) and not in_run and (not body or _meaningful("".join(body))):
             if body:
                 blocks.append((current_heading, body))
                 body = []

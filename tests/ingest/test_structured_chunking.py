@@ -195,3 +195,20 @@ def test_pieces_of_one_long_item_in_the_same_chunk_do_not_repeat_the_splitter_ov
     joined = "".join(c.text for c in chunks)
     assert all(clause in joined for sentence in PREPARATIONS + more for clause in sentence.split(","))
     assert max(len(c.text) for c in chunks) <= CHUNK_CHARS * LIST_STRETCH
+
+
+def test_a_heading_over_a_body_too_small_to_stand_alone_keeps_its_items() -> None:
+    # A flattened slide: a short title, a bullet, and a second item that lost its bullet. The second item read
+    # as a heading, so the title's body was one bullet (too small to be a passage) and was dropped: the slide's
+    # two points never reached the index.
+    slide = (
+        "谈判收尾时要把对方的让步写进纪要,双方当场确认。\n"
+        "收尾四字诀\n"
+        "• 复述条款\n"
+        "当场签字\n"
+        "签约后一周内回访客户,确认合同执行中有没有新的问题,并记进客户档案。"
+    )
+    chunks = chunk_document(_document(("谈判收尾", slide)), chunk_chars=CHUNK_CHARS)
+    holder = _chunk_with(chunks, "复述条款")
+    assert "当场签字" in holder.text
+    assert holder.section == "收尾四字诀"
