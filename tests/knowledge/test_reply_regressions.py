@@ -53,7 +53,7 @@ def test_reply_contains(services: Services, question: str, must: list[str], must
     assert not re.sub(r"\[\d+\]$", "", answer.body.rstrip()).endswith((":", ":"))
 
 
-@pytest.mark.parametrize("question", ["怎么申请信用卡?", "公司的快递收发点在哪?"])
+@pytest.mark.parametrize("question", ["怎么申请信用卡?", "公司的快递收发点在哪?", "今年春节放假怎么安排?"])
 def test_a_question_about_a_product_the_library_does_not_cover_is_not_found(services: Services, question: str) -> None:
     answer = _ask(services, question)
     assert answer.found is False
