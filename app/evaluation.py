@@ -44,6 +44,8 @@ DEFAULT_DATASETS = (  # what `coach eval` (and `make eval`) measures when no --d
     (BENCH / "corpus_dev5.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_dev6.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_dev7.jsonl", SHARED / "corpus"),
+    (BENCH / "corpus_dev8.jsonl", SHARED / "corpus"),
+    (BENCH / "corpus_dev9.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_holdout.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_holdout2.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_holdout3.jsonl", SHARED / "corpus"),
