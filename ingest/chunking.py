@@ -31,6 +31,7 @@ _HEADING_LINE = re.compile(
     r"[^。!?;,,;!?]{2,28}$"
 )
 _ENDS_LIKE_SENTENCE = re.compile(r"[。!?;,、:,;:!?…]$")
+_BULLET = re.compile(r"^[-*•·▪◆●○■□➢►✓√]\s*")
 LIST_STRETCH = 2.0  # a list may run this far past chunk_chars before it is split (lead-in repeated)
 
 
@@ -56,7 +57,8 @@ def _blocks(heading: str | None, text: str) -> list[tuple[str, list[str]]]:
 
     A heading line leaves the body (the section name carries it); a run of heading-like lines is content
     (a list of short lines), and so is a heading-like line after a body too small to stand alone (「满意管理8字真言
-    / • 管理预期 / 超越预期」: the second item lost its bullet), so nothing a learner needs is lost.
+    / • 管理预期 / 超越预期」: the second item lost its bullet, and gets the first one's back), so nothing a learner
+    needs is lost.
     """
     lines = [raw.strip().lstrip("#").strip() for raw in text.splitlines()]
     lines = [line for line in lines if line]
@@ -65,11 +67,15 @@ def _blocks(heading: str | None, text: str) -> list[tuple[str, list[str]]]:
     body: list[str] = []
     for i, line in enumerate(lines):
         in_run = (i > 0 and _is_heading(lines[i - 1])) or (i + 1 < len(lines) and _is_heading(lines[i + 1]))
-        if _is_heading(line) and not in_run and (not body or _meaningful("".join(body))):
+        heading = _is_heading(line) and not in_run
+        bullet = _BULLET.match(body[-1]) if heading and body else None
+        if heading and (not body or _meaningful("".join(body))):
             if body:
                 blocks.append((current_heading, body))
                 body = []
             current_heading = line
+        elif bullet:
+            body.append(bullet.group(0) + line)  # an item of the list before it that lost its bullet: 「超越预期」
         else:
             body.append(line)
     if body:
