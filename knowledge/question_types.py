@@ -167,7 +167,8 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
     AmountClass(
         "share",
         _any("比例", "占比", "百分之几", "权重", "比重", "几成"),
-        re.compile(rf"{_DIGITS}\s*%|百分之|{_CN_NUMBER}成"),
+        # 「86的被调查者认同」: a share whose % sign the scrape lost (a bare number is never 「的」 people otherwise)
+        re.compile(rf"{_DIGITS}\s*%|百分之|{_CN_NUMBER}成|(?<![\d.]){_DIGITS}的[\u4e00-\u9fff]{{0,3}}(?:者|人|员|户)"),
     ),
     AmountClass(  # 「分数怎么算」「工资咋算」 ask for a formula (or the number it comes to)
         "formula",

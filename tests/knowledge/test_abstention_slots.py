@@ -274,3 +274,11 @@ def test_a_year_must_stand_by_the_event_asked_about() -> None:
     late = "(2008 年),快运公司对发展历程作了全面回顾,总结了多年来凝聚的经验和做法,这才正式成立了电商部。"
     assert _found("快运公司是哪一年成立的", terms, "快运公司成立于 1997 年。")
     assert _found("快运公司电商部是哪一年成立的", ["快运", "电商部", "成立"], late)
+
+
+def test_a_share_whose_percent_sign_the_scrape_lost_is_still_a_share() -> None:
+    # slide text flattened to plain text loses the % of 「72%的受访者」: 「72的受访者」 still states the share asked for
+    terms = ["续约", "客户"]
+    assert _found("多大比例的客户愿意续约", terms, "共走访客户300家,72的受访者表示愿意续约。")
+    assert not _found("多大比例的客户愿意续约", terms, "共走访客户300家,多数表示愿意续约。")
+    assert not _found("多大比例的客户愿意续约", terms, "走访了第3批的客户,都表示愿意续约。")
