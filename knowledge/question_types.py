@@ -139,6 +139,13 @@ _TIME = r"(?:时限|期限|周期|限时|时长)"
 _SIZE = r"(?:容量|空间|带宽|网速|速率)"
 
 
+# a share as passages state it; 「86的被调查者认同」 is one whose % sign the scrape lost (a bare number before 「的」
+# and the people it counts has no other reading)
+SHARE_STATED = re.compile(
+    rf"{_DIGITS}\s*[%‰]|百分之|{_CN_NUMBER}成|(?<![\d.]){_DIGITS}的[\u4e00-\u9fff]{{0,3}}(?:者|人|员|户)"
+)
+
+
 def _asked(topic: str) -> str:
     """The topic word and an asking word in one clause, either order: 「月租多少」「多少钱」「工资是多少」."""
     return rf"{topic}[^,,。;;??!!]{{0,8}}{_ASKS}|{_ASKS}[^,,。;;??!!]{{0,4}}{topic}"
@@ -167,8 +174,7 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
     AmountClass(
         "share",
         _any("比例", "占比", "百分之几", "权重", "比重", "几成"),
-        # 「86的被调查者认同」: a share whose % sign the scrape lost (a bare number is never 「的」 people otherwise)
-        re.compile(rf"{_DIGITS}\s*%|百分之|{_CN_NUMBER}成|(?<![\d.]){_DIGITS}的[\u4e00-\u9fff]{{0,3}}(?:者|人|员|户)"),
+        SHARE_STATED,
     ),
     AmountClass(  # 「分数怎么算」「工资咋算」 ask for a formula (or the number it comes to)
         "formula",

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from ingest.chinese_text import fold_for_search
-from knowledge.question_types import AmountClass, amount_class
+from knowledge.question_types import SHARE_STATED, AmountClass, amount_class
 
 _NAME_CHARS = r"[\u3400-\u9fffa-z]"
 _NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千半]+)"
@@ -83,7 +83,7 @@ RATE = AmountClass(
     re.compile(
         r"率[^,,。;;??!!]{0,6}(?:多少|几|多高|是啥|是什么)|率[^,,。;;??!!]{0,12}目标值?[^,,。;;??!!]{0,6}(?:多少|多高)"
     ),
-    re.compile(r"\d+(?:\.\d+)?\s*[%‰]|百分之|[一二两三四五六七八九十]成"),
+    SHARE_STATED,
 )
 
 # 「每个月几号出来」「几月份报名」 want a day of the month or a month, not 「每半年一次」.

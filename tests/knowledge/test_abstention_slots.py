@@ -282,3 +282,6 @@ def test_a_share_whose_percent_sign_the_scrape_lost_is_still_a_share() -> None:
     assert _found("多大比例的客户愿意续约", terms, "共走访客户300家,72的受访者表示愿意续约。")
     assert not _found("多大比例的客户愿意续约", terms, "共走访客户300家,多数表示愿意续约。")
     assert not _found("多大比例的客户愿意续约", terms, "走访了第3批的客户,都表示愿意续约。")
+    # 「…效率的占多少」 asks for a rate (「率…多少」), which a share states the same way
+    said = "共走访客户300家,64的受访者认为新流程提高了办理效率。"
+    assert _found("觉得提高了办理效率的客户占多少", ["办理", "效率", "客户"], said)
