@@ -142,7 +142,7 @@ _SIZE = r"(?:容量|空间|带宽|网速|速率)"
 # a share as passages state it; 「86的被调查者认同」 is one whose % sign the scrape lost (a bare number before 「的」
 # and the people it counts has no other reading)
 SHARE_STATED = re.compile(
-    rf"{_DIGITS}\s*[%‰]|百分之|{_CN_NUMBER}成|(?<![\d.]){_DIGITS}的[\u4e00-\u9fff]{{0,3}}(?:者|人|员|户)"
+    rf"{_DIGITS}\s*[%‰]|百分之(?!百)|{_CN_NUMBER}成|(?<![\d.]){_DIGITS}的[\u4e00-\u9fff]{{0,3}}(?:者|人|员|户)"
 )
 
 
@@ -155,7 +155,7 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
     AmountClass(  # 「单价一共让了多少」: a concession is said as a share or an amount (「累计下调约 7%」)
         "reduction",
         _any("(?:让|降|下调|优惠|打折|便宜)了?[^,,。;;??!!]{0,4}(?:多少|几)"),
-        re.compile(rf"{_DIGITS}\s*(?:%|元|万|块|折)|百分之|{_CN_NUMBER}折"),
+        re.compile(rf"{_DIGITS}\s*(?:%|元|万|块|折)|百分之(?!百)|{_CN_NUMBER}折"),
         re.compile("让价|降价|优惠|折扣"),
     ),
     AmountClass(
@@ -173,7 +173,7 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
     ),
     AmountClass(
         "share",
-        _any("比例", "占比", "百分之几", "权重", "比重", "几成"),
+        _any("比例", "占比", "百分之几", "百分之多少", "权重", "比重", "几成"),
         SHARE_STATED,
     ),
     AmountClass(  # 「分数怎么算」「工资咋算」 ask for a formula (or the number it comes to)

@@ -40,10 +40,11 @@ PERSON = AmountClass(
     "person",
     re.compile(
         r"哪位|哪个(?:领导|人|老师|专家)|什么人(?:提出|说)|谁(?:最早|最先|首先)?(?:提出|说|讲|创|写)"
-        r"|(?:老总|领导|负责人|总经理|董事长|总裁|创始人|老板|行长|局长)(?:是谁|叫(?:啥|什么)|是哪位)"
+        r"|(?:老总|领导|负责人|总经理|董事长|总裁|创始人|老板|行长|局长|培训师|讲师|老师|教练)"
+        r"(?:是谁|叫(?:啥|什么)|是哪位)"
     ),
     re.compile(
-        rf"{_NAME_CHARS}{{1,6}}(?:董事长|总经理|总裁|总监|书记|主任|部长|局长|行长|主席|教授|老师|先生|女士)"
+        rf"{_NAME_CHARS}{{1,6}}(?:董事长|总经理|总裁|总监|书记|主任|部长|局长|行长|主席|教授|老师|讲师|培训师|先生|女士)"
         r"|提出者"
     ),
 )
@@ -58,6 +59,26 @@ PLACE = AmountClass(
         rf"|(?:在|到|去|从|上|登录|登陆|进入|通过|访问|关注)\s*[\u3400-\u9fffa-z ]{{0,10}}"
         r"(?:系统|网站|平台|官网|网页|门户|公众号|小程序|app|oa|邮箱|网盘|共享盘|营业厅|服务台|窗口|柜台)"
         rf"|(?:向|到|去|找|从|由){_NAME_CHARS}{{1,10}}(?:部|中心|处|科|室|办公室)"
+    ),
+)
+
+# 「甲行是哪个城市的」 wants a city or province by name: 「某城市商业银行」「全市 60 个网点」 name none. A name with its
+# 市/省, or one of the provinces and large cities a passage writes without it (「选择苏州昆明作第一批试点」).
+_PROVINCES = (
+    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 "
+    "四川 贵州 云南 陕西 甘肃 青海 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 台湾"
+)
+_CITIES = (
+    "石家庄 太原 沈阳 大连 长春 哈尔滨 南京 苏州 无锡 常州 南通 杭州 宁波 温州 台州 合肥 福州 厦门 南昌 "
+    "济南 青岛 郑州 武汉 长沙 广州 深圳 东莞 佛山 珠海 海口 成都 贵阳 昆明 西安 兰州 西宁 呼和浩特 南宁 "
+    "拉萨 银川 乌鲁木齐"
+)
+CITY = AmountClass(
+    "city",
+    re.compile(r"哪(?:个|座|一个)(?:城市|省份?|市)|在哪个?城市|什么城市"),
+    re.compile(
+        rf"(?:{'|'.join((_PROVINCES + ' ' + _CITIES).split())})"
+        r"|[\u4e00-\u9fff]{2,3}(?<![某全本该各每城上超门股夜集早黑])(?:市|省)(?![场民区内政委直])"
     ),
 )
 
@@ -103,7 +124,7 @@ WEB = AmountClass(
     re.compile(r"https?://|www\.|[a-z0-9-]+\.(?:com|cn|net|org)(?![a-z])"),
 )
 
-SLOTS = (YEAR, ORGANISATION, PERSON, PLACE, DAYS, RATE, DATE, WEB)
+SLOTS = (YEAR, ORGANISATION, PERSON, CITY, PLACE, DAYS, RATE, DATE, WEB)
 
 
 # 「客户问开通要几天,咋答」 asks what to say, not the number of days the customer asked about.

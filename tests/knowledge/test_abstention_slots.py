@@ -47,6 +47,11 @@ def _found(question: str, terms: Sequence[str], text: str) -> bool:
         ("营业厅几点关门", "clock"),
         ("考核结果每个月几号出来", "date"),
         ("晋级每年几月份报名", "date"),
+        ("那家城商行是哪个城市的", "city"),
+        ("咨询公司总部在哪个城市", "city"),
+        ("这门谈判课的培训师叫啥", "person"),
+        ("降了百分之多少", "reduction"),
+        ("续约客户占百分之多少", "share"),
     ],
 )
 def test_the_slot_a_question_asks_to_be_filled(question: str, slot: str | None) -> None:
@@ -285,3 +290,19 @@ def test_a_share_whose_percent_sign_the_scrape_lost_is_still_a_share() -> None:
     # 「…效率的占多少」 asks for a rate (「率…多少」), which a share states the same way
     said = "共走访客户300家,64的受访者认为新流程提高了办理效率。"
     assert _found("觉得提高了办理效率的客户占多少", ["办理", "效率", "客户"], said)
+
+
+def test_a_city_is_named_with_its_shi_or_as_a_known_city() -> None:
+    # 「某城市商业银行」「全市」 name no city; 「苏州、昆明」 are cities a passage writes without their 市
+    terms = ["城商行", "城市"]
+    assert not _found("那家城商行是哪个城市的", terms, "某城市商业银行在全市有 60 个网点,城商行三年合同即将到期。")
+    assert not _found("那家城商行是哪个城市的", terms, "城商行准备上市,全市网点由超市旁的门店代办。")
+    assert _found("那家城商行是哪个城市的", terms, "这家城商行总部在嘉兴市,全市有 60 个网点。")
+    assert _found("试点选在哪个城市", ["试点"], "第一批试点选择苏州、昆明两个本地网。")
+
+
+def test_a_hundred_percent_states_no_reduction() -> None:
+    # 「零投诉就是百分之百满意」 is a saying, not how far complaints fell
+    terms = ["投诉", "下降"]
+    assert not _found("投诉降了百分之多少", terms, "零投诉就是百分之百满意是常见误区,投诉下降以后仍要回访。")
+    assert _found("投诉降了百分之多少", terms, "活动半年后投诉下降了百分之三十。")
