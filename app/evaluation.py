@@ -54,6 +54,7 @@ DEFAULT_DATASETS = (  # what `coach eval` (and `make eval`) measures when no --d
     (BENCH / "bundled_dev3.jsonl", BUNDLED),
     (BENCH / "bundled_dev4.jsonl", BUNDLED),
     (BENCH / "bundled_dev5.jsonl", BUNDLED),
+    (BENCH / "bundled_dev6.jsonl", BUNDLED),
     (BENCH / "bundled_holdout.jsonl", BUNDLED),
     (BENCH / "bundled_holdout2.jsonl", BUNDLED),
     (BENCH / "bundled_holdout3.jsonl", BUNDLED),
