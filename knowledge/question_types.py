@@ -236,6 +236,7 @@ def _unit_class(unit: str) -> AmountClass:
         f"unit:{unit}",
         re.compile(rf"(?:多少|几)(?:[个名位])?{unit}"),
         re.compile(rf"(?:{_DIGITS}|{_CN_NUMBER})\s*(?:[个名位]\s*)?{unit}"),  # 「60 个网点」 for 「多少个网点」
+        re.compile(re.escape(unit)),  # the unit only names the amount: 「45 分钟」 must stand by the exam, not by 分钟
     )
 
 

@@ -306,3 +306,11 @@ def test_a_hundred_percent_states_no_reduction() -> None:
     terms = ["投诉", "下降"]
     assert not _found("投诉降了百分之多少", terms, "零投诉就是百分之百满意是常见误区,投诉下降以后仍要回访。")
     assert _found("投诉降了百分之多少", terms, "活动半年后投诉下降了百分之三十。")
+
+
+def test_the_unit_asked_for_does_not_anchor_its_own_amount() -> None:
+    # 「45 分钟」 of a theme park's queue does not say how long an exam lasts because both say 分钟
+    terms = ["知识测验", "限时", "分钟"]
+    queue = "热门项目排队处会广播预计等待时间,例如 45 分钟。知识测验共 80 题。"
+    assert not _found("知识测验限时多少分钟", terms, queue)
+    assert _found("知识测验限时多少分钟", terms, "知识测验共 80 题,限时 60 分钟。")
