@@ -158,6 +158,11 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
         re.compile(rf"{_DIGITS}\s*(?:%|元|万|块|折)|百分之(?!百)|{_CN_NUMBER}折"),
         re.compile("让价|降价|优惠|折扣"),
     ),
+    AmountClass(  # before money: 「绩效工资占总工资百分之几」 asks for a share
+        "share",
+        _any("比例", "占比", "百分之几", "百分之多少", "权重", "比重", "几成"),
+        SHARE_STATED,
+    ),
     AmountClass(
         "money",
         _any(_asked(_MONEY), "多少元"),
@@ -170,11 +175,6 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
         _any("名额[^,,。;;??!!]{0,6}(?:多少|几)", "(?:多少|几)个?名额"),
         re.compile(rf"(?:{_DIGITS}|{_CN_NUMBER})\s*(?:个|名|人)"),
         re.compile("名额"),
-    ),
-    AmountClass(
-        "share",
-        _any("比例", "占比", "百分之几", "百分之多少", "权重", "比重", "几成"),
-        SHARE_STATED,
     ),
     AmountClass(  # 「分数怎么算」「工资咋算」 ask for a formula (or the number it comes to)
         "formula",

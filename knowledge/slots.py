@@ -124,7 +124,7 @@ WEB = AmountClass(
     re.compile(r"https?://|www\.|[a-z0-9-]+\.(?:com|cn|net|org)(?![a-z])"),
 )
 
-SLOTS = (YEAR, ORGANISATION, PERSON, CITY, PLACE, DAYS, RATE, DATE, WEB)
+SLOTS = (YEAR, ORGANISATION, PERSON, CITY, DATE, PLACE, DAYS, RATE, WEB)  # 「申请截止到哪天」 is a date
 
 
 # 「客户问开通要几天,咋答」 asks what to say, not the number of days the customer asked about.

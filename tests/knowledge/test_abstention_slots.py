@@ -52,6 +52,8 @@ def _found(question: str, terms: Sequence[str], text: str) -> bool:
         ("这门谈判课的培训师叫啥", "person"),
         ("降了百分之多少", "reduction"),
         ("续约客户占百分之多少", "share"),
+        ("晋级申请截止到哪天", "date"),  # not a place to hand it in
+        ("绩效工资占总工资百分之几", "share"),  # not a pay amount
     ],
 )
 def test_the_slot_a_question_asks_to_be_filled(question: str, slot: str | None) -> None:
