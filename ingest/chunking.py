@@ -67,9 +67,9 @@ def _blocks(heading: str | None, text: str) -> list[tuple[str, list[str]]]:
     body: list[str] = []
     for i, line in enumerate(lines):
         in_run = (i > 0 and _is_heading(lines[i - 1])) or (i + 1 < len(lines) and _is_heading(lines[i + 1]))
-        heading = _is_heading(line) and not in_run
-        bullet = _BULLET.match(body[-1]) if heading and body else None
-        if heading and (not body or _meaningful("".join(body))):
+        names = _is_heading(line) and not in_run
+        bullet = _BULLET.match(body[-1]) if names and body else None
+        if names and (not body or _meaningful("".join(body))):
             if body:
                 blocks.append((current_heading, body))
                 body = []
