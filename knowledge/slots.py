@@ -64,11 +64,9 @@ PLACE = AmountClass(
 
 # 「甲行是哪个城市的」 wants a city or province by name: 「某城市商业银行」「全市 60 个网点」 name none. A name with its
 # 市/省, or one of the provinces and large cities a passage writes without it (「选择苏州昆明作第一批试点」).
-_PROVINCES = (
+_PLACE_NAMES = (
     "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 "
-    "四川 贵州 云南 陕西 甘肃 青海 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 台湾"
-)
-_CITIES = (
+    "四川 贵州 云南 陕西 甘肃 青海 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 台湾 "  # the provinces, then large cities
     "石家庄 太原 沈阳 大连 长春 哈尔滨 南京 苏州 无锡 常州 南通 杭州 宁波 温州 台州 合肥 福州 厦门 南昌 "
     "济南 青岛 郑州 武汉 长沙 广州 深圳 东莞 佛山 珠海 海口 成都 贵阳 昆明 西安 兰州 西宁 呼和浩特 南宁 "
     "拉萨 银川 乌鲁木齐"
@@ -77,8 +75,8 @@ CITY = AmountClass(
     "city",
     re.compile(r"哪(?:个|座|一个)(?:城市|省份?|市)|在哪个?城市|什么城市"),
     re.compile(
-        rf"(?:{'|'.join((_PROVINCES + ' ' + _CITIES).split())})"
-        r"|[\u4e00-\u9fff]{2,3}(?<![某全本该各每城上超门股夜集早黑])(?:市|省)(?![场民区内政委直])"
+        "|".join(_PLACE_NAMES.split())
+        + r"|[\u4e00-\u9fff]{2,3}(?<![某全本该各每城上超门股夜集早黑])(?:市|省)(?![场民区内政委直])"
     ),
 )
 
