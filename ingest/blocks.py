@@ -18,9 +18,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+BULLET_GLYPH = r"[-*•·▪◆●○■□➢►✓√]"  # what starts a bulleted item (chunking gives a lost one back)
 # A list item: a bullet glyph, or a number (not a decimal: 「1.5倍」 is no item), or a circled number.
 LIST_MARKER = re.compile(
-    r"^(?:[-*•·▪◆●○■□➢►✓√]\s*(?=\S)|\d{1,2}(?:[、)）]|\.(?!\d))\s*(?=\S)|[(（]\d{1,2}[)）]\s*|[①-⑳]\s*)"
+    rf"^(?:{BULLET_GLYPH}\s*(?=\S)|"
+    r"\d{1,2}(?:[、)）]|\.(?!\d))\s*(?=\S)|[(（]\d{1,2}[)）]\s*|[①-⑳]\s*)"
 )
 _TABLE_LINE = re.compile(r"^\|.*\|$")
 _SEPARATOR_ROW = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.blocks import (
+    BULLET_GLYPH,
     Block,
     ListBlock,
     Paragraph,
@@ -31,7 +32,7 @@ _HEADING_LINE = re.compile(
     r"[^。!?;,,;!?]{2,28}$"
 )
 _ENDS_LIKE_SENTENCE = re.compile(r"[。!?;,、:,;:!?…]$")
-_BULLET = re.compile(r"^[-*•·▪◆●○■□➢►✓√]\s*")
+_BULLET = re.compile(rf"^{BULLET_GLYPH}\s*")
 LIST_STRETCH = 2.0  # a list may run this far past chunk_chars before it is split (lead-in repeated)
 
 
