@@ -43,6 +43,10 @@ def test_a_named_product_absent_from_every_passage_is_missing(entities: tuple[st
     assert missing_entities("怎么申请信用卡", entities, PROMOTION) == ("信用卡",)
 
 
+def test_a_lost_certificate_is_a_chore_the_promotion_rules_do_not_answer(entities: tuple[str, ...]) -> None:
+    assert missing_entities("客戶經理證書丟了怎麼補辦", entities, PROMOTION) == ("证书",)
+
+
 def test_a_named_thing_the_passages_name_is_not_missing(entities: tuple[str, ...]) -> None:
     passages = (*PROMOTION, "办理信用卡需要带身份证到营业厅。")
     assert missing_entities("怎么申请信用卡", entities, passages) == ()
