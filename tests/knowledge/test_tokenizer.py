@@ -57,3 +57,9 @@ def test_taiwan_软体_and_colloquial_底薪_reach_the_documents_words() -> None
     # OpenCC folds 軟體 to 软体, not to the mainland 软件 the documents use; 底薪 is what they call 基本工资
     assert "软件" in Tokenizer().query_terms("銷售助理打算學哪些設計軟體").expansions
     assert "基本工资" in Tokenizer().query_terms("中级客户经理B档底薪多少钱").expansions
+
+
+def test_跳级_is_跨级_and_钱_is_the_documents_货币() -> None:
+    # 「客戶經理晉級可以跳級嗎」 is answered by 「逐级晋级…不得跨级」; 「除了钱还有啥成本」 by 「货币成本、时间成本…」
+    assert "跨级" in Tokenizer().query_terms("客戶經理晉級可以跳級嗎").expansions
+    assert "货币" in Tokenizer().query_terms("客户买东西付出的成本除了钱还有啥").expansions
