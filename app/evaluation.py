@@ -47,6 +47,7 @@ DEFAULT_DATASETS = (  # what `coach eval` (and `make eval`) measures when no --d
     (BENCH / "corpus_dev8.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_dev9.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_dev10.jsonl", SHARED / "corpus"),
+    (BENCH / "corpus_dev11.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_holdout.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_holdout2.jsonl", SHARED / "corpus"),
     (BENCH / "corpus_holdout3.jsonl", SHARED / "corpus"),
