@@ -214,7 +214,7 @@ AMOUNT_CLASSES: tuple[AmountClass, ...] = (
 
 _UNITS = (
     "兆|m|g|gb|mb|人|户|家|台|小时|分钟|课时|天|周|个月|年|次|倍|万|公里|平方米|网点|个网点"
-    "|顾问|专家|员工|人员|客户经理"
+    "|顾问|专家|员工|人员|客户经理|集团客户|客户"
 )
 _HOW_MANY_UNIT = re.compile(rf"(?:多少|(?<!哪)几)(?:个|名|位)?({_UNITS})")
 # A phone number has a phone's shape — a service number (95572, 10086), 400/800, an area code, a mobile — not any

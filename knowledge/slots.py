@@ -147,8 +147,14 @@ def asked_slot(question: str) -> AmountClass | None:
 # 「报名费多少钱」「运费多少」 name the fee; an amount beside another word of the question (the company's
 # registered capital, a salary table) is not that fee. 「免费」「消费」「资费」「收费」 name no fee of their own.
 _FEE = re.compile(r"([\u3400-\u9fff])(?<![免消花浪资收付缴交经])费(?!用)")
-# 「华为2018年净利润多少」 names a company's measure: its 7,212 亿元 of 销售收入 are not the 净利润.
-_MEASURE = re.compile(r"净利润|利润|营收|营业收入|销售收入|营业额|销售额|市值|毛利")
+# 「华为2018年净利润多少」 names a company's measure: its 7,212 亿元 of 销售收入 are not the 净利润, though they are its
+# 营收. Each group is one measure under its names.
+_MEASURES = (
+    ("净利润", "净利", "利润"),
+    ("营收", "营业收入", "销售收入", "营业额", "销售额"),
+    ("毛利", "毛利润"),
+    ("市值",),
+)
 # 「要等多久才能提车」「多久能复机」 ask how long until an event; 80 hours of training are not that wait.
 # 「从下单到交车要多久」 names the event before 多久.
 _UNTIL = re.compile(
@@ -175,7 +181,7 @@ def asked_about(question: str, slot: AmountClass | None, words: Sequence[str]) -
         return ()
     text = fold_for_search(question)
     if slot.name == "money":
-        measures = [m.group(0) for m in _MEASURE.finditer(text)]
+        measures = [name for group in _MEASURES if any(n in text for n in group) for name in group]
         return (*(f"{m.group(1)}费" for m in _FEE.finditer(text)), *measures)
     pattern = _EVENT_OF.get(slot.name)
     if pattern is not None:

@@ -60,6 +60,8 @@ def _found(question: str, terms: Sequence[str], text: str) -> bool:
         ("回款率不好是什么原因", None),  # asks for a reason, not a rate
         ("离网率是什么意思", None),  # asks what it is
         ("离网率是多少", "rate"),
+        ("一个客户经理最多管几个集团客户", "unit:集团客户"),  # a count of customers, stated as one
+        ("有几个客户经理参加", "unit:客户经理"),
     ],
 )
 def test_the_slot_a_question_asks_to_be_filled(question: str, slot: str | None) -> None:
@@ -80,7 +82,7 @@ def test_the_fee_or_event_an_amount_must_stand_by() -> None:
     assert _about("定制一台车要等多久能提", ("定制", "一台", "车")) == ("提",)  # an event of one character
     assert _about("多久会有结果", ("结果",)) == ()  # 「有结」 is no word of the question
     assert _about("定制一辆车,从下单到交车要多久", ("定制", "下单", "交车")) == ("交车",)
-    assert _about("那家公司2018年净利润是多少") == ("净利润",)  # its 销售收入 is another measure
+    assert _about("那家公司2018年净利润是多少") == ("净利润", "净利", "利润")  # its 销售收入 is another measure
 
 
 def test_a_companys_sales_do_not_answer_its_profit() -> None:
@@ -88,6 +90,7 @@ def test_a_companys_sales_do_not_answer_its_profit() -> None:
     sales = "2018 年快运公司销售收入达 72 亿元,员工 1.8 万人。"
     assert not _found("快运公司2018年净利润是多少", terms, sales)
     assert _found("快运公司2018年净利润是多少", terms, "2018 年快运公司实现净利润 5 亿元。")
+    assert _found("快运公司2018年营收多少", ["2018", "快运公司", "营收"], sales)  # 营收 is the 销售收入
 
 
 @pytest.mark.parametrize(
