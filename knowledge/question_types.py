@@ -133,8 +133,18 @@ _DIGITS = r"\d+(?:\.\d+)?"
 _CN_NUMBER = r"[一二两三四五六七八九十百千半]+"
 _CN_SCORE = r"[一二两三四五六七八九]+[十百]?[一二三四五六七八九]?"  # 六十分, 五分: not 十分 (very) nor 百分之
 _ASKS = r"(?:多少|几|多高|多大|多长|怎么算|是啥|是什么)"  # wording that asks for the amount itself
-_MONEY = r"(?:钱|费|(?<!评)价(?!值)|工资|薪|月租|报价|收入|奖金|补贴|利润|营收|营业额|销售额|市值)"
-# 评价 is an evaluation and 价值(观) a value, not a price; a company's 利润 or 营收 is money too
+# A company's measures, each under its names: money to ask for, and each must stand by its own amount (`slots`:
+# 华为's 7,212 亿元 of 销售收入 of 2018 are its 营收, not its 净利润).
+COMPANY_MEASURES = (
+    ("净利润", "净利", "利润"),
+    ("营收", "营业收入", "销售收入", "营业额", "销售额"),
+    ("毛利", "毛利润"),
+    ("市值",),
+)
+# 评价 is an evaluation and 价值(观) a value, not a price
+_MONEY = "(?:钱|费|(?<!评)价(?!值)|工资|薪|月租|报价|收入|奖金|补贴|{})".format(
+    "|".join(name for group in COMPANY_MEASURES for name in group)
+)
 _SCORE = r"(?:分数|分数线|及格|过线|满分|得分)"
 _TIME = r"(?:时限|期限|周期|限时|时长|时间(?=有?多长))"  # 「考试时间多长」
 _SIZE = r"(?:容量|空间|带宽|网速|速率)"

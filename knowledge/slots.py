@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from ingest.chinese_text import fold_for_search
-from knowledge.question_types import SHARE_STATED, AmountClass, amount_class
+from knowledge.question_types import COMPANY_MEASURES, SHARE_STATED, AmountClass, amount_class
 
 _NAME_CHARS = r"[\u3400-\u9fffa-z]"
 _NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千半]+)"
@@ -147,14 +147,6 @@ def asked_slot(question: str) -> AmountClass | None:
 # 「报名费多少钱」「运费多少」 name the fee; an amount beside another word of the question (the company's
 # registered capital, a salary table) is not that fee. 「免费」「消费」「资费」「收费」 name no fee of their own.
 _FEE = re.compile(r"([\u3400-\u9fff])(?<![免消花浪资收付缴交经])费(?!用)")
-# 「华为2018年净利润多少」 names a company's measure: its 7,212 亿元 of 销售收入 are not the 净利润, though they are its
-# 营收. Each group is one measure under its names.
-_MEASURES = (
-    ("净利润", "净利", "利润"),
-    ("营收", "营业收入", "销售收入", "营业额", "销售额"),
-    ("毛利", "毛利润"),
-    ("市值",),
-)
 # 「要等多久才能提车」「多久能复机」 ask how long until an event; 80 hours of training are not that wait.
 # 「从下单到交车要多久」 names the event before 多久.
 _UNTIL = re.compile(
@@ -174,14 +166,14 @@ _EVENT_OF = {"duration": _UNTIL, "days": _WITHIN, "year": _YEAR_OF}  # the slots
 
 def asked_about(question: str, slot: AmountClass | None, words: Sequence[str]) -> tuple[str, ...]:
     """The words the asked-for amount must stand beside, when the question names what the amount is of:
-    the fee (「运费」; its last two characters, as the question's words may split it: 「咨询费」 → 「询费」) or
-    the event waited for, the first of the question's `words` after 「多久才能」 (「提车」), or the event whose year
-    is asked (「哪一年成立」 → 成立)."""
+    a company's measure under any of its names (「营收」: 销售收入), the fee (「运费」; its last two characters, as the
+    question's words may split it: 「咨询费」 → 「询费」) or the event waited for, the first of the question's `words`
+    after 「多久才能」 (「提车」), or the event whose year is asked (「哪一年成立」 → 成立)."""
     if slot is None:
         return ()
     text = fold_for_search(question)
     if slot.name == "money":
-        measures = [name for group in _MEASURES if any(n in text for n in group) for name in group]
+        measures = [name for group in COMPANY_MEASURES if any(n in text for n in group) for name in group]
         return (*(f"{m.group(1)}费" for m in _FEE.finditer(text)), *measures)
     pattern = _EVENT_OF.get(slot.name)
     if pattern is not None:
